@@ -1,0 +1,26 @@
+//! `powersync`: a SQLite shell with the PowerSync core registered.
+
+mod shell;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "powersync", version, about = "PowerSync core command-line tool")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Open a database with PowerSync registered and run SQL from the arguments, or from
+    /// standard input when none are given. Rows are printed like the sqlite3 shell's.
+    Sql(shell::SqlArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sql(args) => shell::run(args),
+    }
+}

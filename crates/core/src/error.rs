@@ -1,0 +1,301 @@
+//! Error types shared by every part of the extension.
+//!
+//! Each variant maps to one of the reference's error categories (spec: schema-and-crud §2.4,
+//! sync-client §1.2): the category decides both the SQLite result code and the wording after
+//! the `<function name>: ` prefix, which SDKs and their tests match on.
+
+use rusqlite::ffi;
+use std::fmt;
+
+/// SQLite's `SQLITE_CONSTRAINT_DATATYPE`, used by the reference for argument errors.
+pub const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = PowerSyncError> = std::result::Result<T, E>;
+
+/// An error raised by a PowerSync function, virtual table or the sync client.
+#[derive(Debug, thiserror::Error)]
+pub enum PowerSyncError {
+    /// A bad argument: malformed JSON, wrong types, unknown enum values.
+    #[error("invalid argument: {desc}. cause: {}", cause.as_deref().unwrap_or("unknown"))]
+    Argument {
+        /// What was wrong (empty for JSON decoding errors, as in the reference).
+        desc: String,
+        /// The decoder's message, if any.
+        cause: Option<String>,
+    },
+    /// The call is not valid in the current state.
+    #[error("invalid state: {0}")]
+    State(String),
+    /// One of the functions that must run inside a transaction was called in autocommit mode.
+    #[error("This function may only be called in transactions.")]
+    NotInTransaction,
+    /// The sync service sent something that violates the protocol.
+    #[error("Sync protocol error: {desc}. cause: {}", cause.as_deref().unwrap_or("unknown"))]
+    Protocol {
+        /// What was wrong, naming the line type and field.
+        desc: String,
+        /// The decoder's message, if any.
+        cause: Option<String>,
+    },
+    /// `ps_kv` has no `client_id` row.
+    #[error("No client_id found in ps_kv")]
+    MissingClientId,
+    /// A stored down migration ran but did not lower the schema version.
+    #[error("Down migration failed - version not updated from {0}")]
+    DownMigrationDidNotUpdate(i64),
+    /// Data stored locally (e.g. `ps_oplog.data`) could not be interpreted.
+    #[error("invalid local data: cause: {0}")]
+    LocalData(String),
+    /// An invariant of the extension itself was violated.
+    #[error("Internal PowerSync error. cause: {}", .0.as_deref().unwrap_or("unknown"))]
+    Internal(Option<String>),
+    /// An error returned by SQLite while running one of our statements.
+    #[error("{}", format_sqlite(sql.as_deref(), *code, message, context.as_deref()))]
+    Sqlite {
+        /// The statement that failed, if known.
+        sql: Option<String>,
+        /// SQLite's extended result code.
+        code: i32,
+        /// `sqlite3_errmsg` at the time of the failure.
+        message: String,
+        /// What the extension was doing, e.g. `replacing into users, id = 1`.
+        context: Option<String>,
+    },
+    /// An error whose message is reported verbatim, without category wording.
+    #[error("{message}")]
+    Plain {
+        /// SQLite (extended) result code.
+        code: i32,
+        /// Message text.
+        message: String,
+    },
+}
+
+fn format_sqlite(sql: Option<&str>, code: i32, message: &str, context: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(sql) = sql {
+        out.push_str("statement ");
+        out.push_str(sql);
+        out.push_str(": ");
+    }
+    out.push_str("internal SQLite call returned ");
+    out.push_str(&code_name(code));
+    out.push_str(": ");
+    out.push_str(message);
+    if let Some(ctx) = context {
+        out.push_str(" (context: ");
+        out.push_str(ctx);
+        out.push(')');
+    }
+    out
+}
+
+impl PowerSyncError {
+    /// An argument error with a fixed description and no decoder cause.
+    pub fn argument(desc: impl Into<String>) -> Self {
+        Self::Argument {
+            desc: desc.into(),
+            cause: None,
+        }
+    }
+
+    /// An argument error caused by JSON decoding (empty description, as in the reference).
+    pub fn json_argument(err: impl fmt::Display) -> Self {
+        Self::Argument {
+            desc: String::new(),
+            cause: Some(err.to_string()),
+        }
+    }
+
+    /// A sync protocol error.
+    pub fn protocol(desc: impl Into<String>, cause: Option<String>) -> Self {
+        Self::Protocol {
+            desc: desc.into(),
+            cause,
+        }
+    }
+
+    /// An invalid-state error.
+    pub fn state(desc: impl Into<String>) -> Self {
+        Self::State(desc.into())
+    }
+
+    /// Wraps a rusqlite error raised while running `sql`.
+    pub fn sqlite(sql: impl Into<String>, err: rusqlite::Error) -> Self {
+        Self::from_rusqlite(Some(sql.into()), err)
+    }
+
+    /// Wraps a rusqlite error, remembering the statement text if known.
+    pub fn from_rusqlite(sql: Option<String>, err: rusqlite::Error) -> Self {
+        match err {
+            rusqlite::Error::SqliteFailure(e, msg) => Self::Sqlite {
+                sql,
+                code: e.extended_code,
+                message: msg.unwrap_or_else(|| e.to_string()),
+                context: None,
+            },
+            other => Self::Sqlite {
+                sql,
+                code: ffi::SQLITE_ERROR,
+                message: other.to_string(),
+                context: None,
+            },
+        }
+    }
+
+    /// Adds context to an SQLite error (other errors are returned unchanged).
+    pub fn with_context(mut self, ctx: impl Into<String>) -> Self {
+        if let Self::Sqlite { context, .. } = &mut self {
+            *context = Some(ctx.into());
+        }
+        self
+    }
+
+    /// The SQLite extended result code to report for this error.
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::Argument { .. } => SQLITE_CONSTRAINT_DATATYPE,
+            Self::State(_) | Self::NotInTransaction => ffi::SQLITE_MISUSE,
+            Self::Protocol { .. } | Self::MissingClientId | Self::DownMigrationDidNotUpdate(_) => {
+                ffi::SQLITE_ABORT
+            }
+            Self::LocalData(_) => ffi::SQLITE_CORRUPT,
+            Self::Internal(_) => ffi::SQLITE_INTERNAL,
+            Self::Sqlite { code, .. } | Self::Plain { code, .. } => *code,
+        }
+    }
+
+    /// True for SQLite BUSY / LOCKED errors, which the sync client treats as retryable.
+    pub fn is_busy_or_locked(&self) -> bool {
+        matches!(self, Self::Sqlite { code, .. } if (code & 0xff) == ffi::SQLITE_BUSY || (code & 0xff) == ffi::SQLITE_LOCKED)
+    }
+}
+
+impl From<rusqlite::Error> for PowerSyncError {
+    fn from(err: rusqlite::Error) -> Self {
+        Self::from_rusqlite(None, err)
+    }
+}
+
+/// Converts into a rusqlite error, for trait methods (virtual tables) that must return one.
+impl From<PowerSyncError> for rusqlite::Error {
+    fn from(err: PowerSyncError) -> Self {
+        let code = err.code();
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(err.to_string()))
+    }
+}
+
+/// Adds the statement text to rusqlite results.
+pub trait SqlResultExt<T> {
+    /// Maps an error to [`PowerSyncError::Sqlite`] naming `sql`.
+    fn sql_context(self, sql: &str) -> Result<T>;
+}
+
+impl<T> SqlResultExt<T> for rusqlite::Result<T> {
+    fn sql_context(self, sql: &str) -> Result<T> {
+        self.map_err(|e| PowerSyncError::sqlite(sql, e))
+    }
+}
+
+/// The name the reference prints for an SQLite result code (e.g. `BUSY`, `CONSTRAINT_NOTNULL`).
+pub fn code_name(code: i32) -> String {
+    let primary = match code & 0xff {
+        0 => "OK",
+        1 => "ERROR",
+        2 => "INTERNAL",
+        3 => "PERM",
+        4 => "ABORT",
+        5 => "BUSY",
+        6 => "LOCKED",
+        7 => "NOMEM",
+        8 => "READONLY",
+        9 => "INTERRUPT",
+        10 => "IOERR",
+        11 => "CORRUPT",
+        12 => "NOTFOUND",
+        13 => "FULL",
+        14 => "CANTOPEN",
+        15 => "PROTOCOL",
+        16 => "EMPTY",
+        17 => "SCHEMA",
+        18 => "TOOBIG",
+        19 => "CONSTRAINT",
+        20 => "MISMATCH",
+        21 => "MISUSE",
+        22 => "NOLFS",
+        23 => "AUTH",
+        24 => "FORMAT",
+        25 => "RANGE",
+        26 => "NOTADB",
+        27 => "NOTICE",
+        28 => "WARNING",
+        100 => "ROW",
+        101 => "DONE",
+        _ => return format!("{code}"),
+    };
+    if code == code & 0xff {
+        return primary.to_string();
+    }
+    let extended = match code {
+        275 => "CONSTRAINT_CHECK",
+        531 => "CONSTRAINT_COMMITHOOK",
+        787 => "CONSTRAINT_FOREIGNKEY",
+        1043 => "CONSTRAINT_FUNCTION",
+        1299 => "CONSTRAINT_NOTNULL",
+        1555 => "CONSTRAINT_PRIMARYKEY",
+        1811 => "CONSTRAINT_TRIGGER",
+        2067 => "CONSTRAINT_UNIQUE",
+        2323 => "CONSTRAINT_VTAB",
+        2579 => "CONSTRAINT_ROWID",
+        2835 => "CONSTRAINT_PINNED",
+        3091 => "CONSTRAINT_DATATYPE",
+        261 => "BUSY_RECOVERY",
+        517 => "BUSY_SNAPSHOT",
+        773 => "BUSY_TIMEOUT",
+        262 => "LOCKED_SHAREDCACHE",
+        518 => "LOCKED_VTAB",
+        264 => "READONLY_RECOVERY",
+        520 => "READONLY_CANTLOCK",
+        776 => "READONLY_ROLLBACK",
+        1032 => "READONLY_DBMOVED",
+        267 => "CORRUPT_VTAB",
+        516 => "ABORT_ROLLBACK",
+        1 => "ERROR",
+        _ => return primary.to_string(),
+    };
+    extended.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_error_wording() {
+        let e = PowerSyncError::argument("Unknown operation");
+        assert_eq!(
+            e.to_string(),
+            "invalid argument: Unknown operation. cause: unknown"
+        );
+        assert_eq!(e.code(), 3091);
+    }
+
+    #[test]
+    fn sqlite_error_wording() {
+        let e = PowerSyncError::Sqlite {
+            sql: Some("DELETE FROM ps_buckets WHERE name = ?1 RETURNING id".into()),
+            code: 5,
+            message: "database is locked".into(),
+            context: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "statement DELETE FROM ps_buckets WHERE name = ?1 RETURNING id: internal SQLite call returned BUSY: database is locked"
+        );
+        assert!(e.is_busy_or_locked());
+        let e = e.with_context("deleting from t, id = 1");
+        assert!(e.to_string().ends_with("(context: deleting from t, id = 1)"));
+        assert_eq!(code_name(1299), "CONSTRAINT_NOTNULL");
+    }
+}

@@ -1,0 +1,264 @@
+//! Registration of scalar SQL functions: the FFI edge between SQLite and our Rust closures.
+//!
+//! rusqlite's `create_scalar_function` reports errors by setting the result code *before*
+//! the message, and `sqlite3_result_error` then resets the code to `SQLITE_ERROR`. The
+//! reference reports specific extended codes (3091, 21, 4, …) that SDKs check, so we register
+//! functions through this small wrapper instead, which sets the message first and the code
+//! second, and can tag results with the JSON subtype.
+
+use crate::error::{PowerSyncError, Result};
+use rusqlite::ffi;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use std::ffi::{c_int, c_void, CString};
+
+/// `SQLITE_RESULT_SUBTYPE` (3.45+). Older SQLite versions ignore unknown flag bits.
+pub const RESULT_SUBTYPE: c_int = 0x0100_0000;
+/// `SQLITE_SUBTYPE`.
+pub const SUBTYPE: c_int = 0x0010_0000;
+/// `SQLITE_DIRECTONLY`.
+pub const DIRECTONLY: c_int = 0x0008_0000;
+/// `SQLITE_DETERMINISTIC`.
+pub const DETERMINISTIC: c_int = 0x0000_0800;
+/// The subtype SQLite's JSON functions use for JSON text (`'J'`).
+pub const JSON_SUBTYPE: u32 = 74;
+
+/// The value a function returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// SQL NULL.
+    Null,
+    /// INTEGER.
+    Integer(i64),
+    /// REAL.
+    Real(f64),
+    /// TEXT without subtype.
+    Text(String),
+    /// TEXT tagged with the JSON subtype.
+    Json(String),
+    /// Argument `n`, unchanged, with its subtype cleared.
+    Arg(usize),
+}
+
+/// One invocation of a registered function.
+pub struct Call<'a> {
+    db: *mut ffi::sqlite3,
+    argv: &'a [*mut ffi::sqlite3_value],
+}
+
+impl Call<'_> {
+    /// Number of arguments.
+    pub fn len(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// True if called without arguments.
+    pub fn is_empty(&self) -> bool {
+        self.argv.is_empty()
+    }
+
+    /// Argument `i` (must be < `len()`).
+    pub fn arg(&self, i: usize) -> ValueRef<'_> {
+        let v = self.argv[i];
+        // SAFETY: `v` is a protected sqlite3_value handed to xFunc by SQLite, valid for the
+        // duration of the call; the returned slices borrow `self`, which lives no longer.
+        unsafe {
+            match ffi::sqlite3_value_type(v) {
+                ffi::SQLITE_INTEGER => ValueRef::Integer(ffi::sqlite3_value_int64(v)),
+                ffi::SQLITE_FLOAT => ValueRef::Real(ffi::sqlite3_value_double(v)),
+                ffi::SQLITE_TEXT => {
+                    let p = ffi::sqlite3_value_text(v);
+                    let n = ffi::sqlite3_value_bytes(v) as usize;
+                    if p.is_null() {
+                        ValueRef::Text(&[])
+                    } else {
+                        ValueRef::Text(std::slice::from_raw_parts(p, n))
+                    }
+                }
+                ffi::SQLITE_BLOB => {
+                    let p = ffi::sqlite3_value_blob(v) as *const u8;
+                    let n = ffi::sqlite3_value_bytes(v) as usize;
+                    if p.is_null() || n == 0 {
+                        ValueRef::Blob(&[])
+                    } else {
+                        ValueRef::Blob(std::slice::from_raw_parts(p, n))
+                    }
+                }
+                _ => ValueRef::Null,
+            }
+        }
+    }
+
+    /// Argument `i` read as text the way SQLite's `sqlite3_value_text` converts it
+    /// (NULL → empty string, numbers → their text form).
+    pub fn text_lossy(&self, i: usize) -> String {
+        let v = self.argv[i];
+        // SAFETY: as in `arg`; sqlite3_value_text converts in place and returns a pointer
+        // valid until the next conversion of the same value, and we copy immediately.
+        unsafe {
+            let p = ffi::sqlite3_value_text(v);
+            if p.is_null() {
+                return String::new();
+            }
+            let n = ffi::sqlite3_value_bytes(v) as usize;
+            String::from_utf8_lossy(std::slice::from_raw_parts(p, n)).into_owned()
+        }
+    }
+
+    /// Subtype of argument `i`.
+    pub fn subtype(&self, i: usize) -> u32 {
+        // SAFETY: valid protected value, see `arg`.
+        unsafe { ffi::sqlite3_value_subtype(self.argv[i]) }
+    }
+
+    /// The raw connection handle.
+    pub fn db(&self) -> *mut ffi::sqlite3 {
+        self.db
+    }
+
+    /// A non-owning rusqlite connection for the database this function runs on.
+    pub fn connection(&self) -> Connection {
+        // SAFETY: `db` is the live connection executing this function; `from_handle` does not
+        // take ownership, so dropping the returned value never closes it.
+        unsafe { Connection::from_handle(self.db) }.expect("from_handle never fails")
+    }
+
+    /// Fails unless the connection is inside an explicit transaction.
+    pub fn require_transaction(&self) -> Result<()> {
+        if in_transaction(self.db) {
+            Ok(())
+        } else {
+            Err(PowerSyncError::NotInTransaction)
+        }
+    }
+}
+
+/// True if `db` is not in autocommit mode.
+pub fn in_transaction(db: *mut ffi::sqlite3) -> bool {
+    // SAFETY: `db` is a valid open connection (callers pass the function's own connection).
+    unsafe { ffi::sqlite3_get_autocommit(db) == 0 }
+}
+
+type BoxedFn = Box<dyn Fn(&Call<'_>) -> Result<Output> + 'static>;
+
+struct Registered {
+    name: String,
+    /// Whether errors get the `<name>: ` prefix (the reference omits it in a few places).
+    prefix_errors: bool,
+    func: BoxedFn,
+}
+
+/// Registers a scalar function. `flags` are OR-ed with `SQLITE_UTF8`. Error messages get the
+/// reference's `<name>: ` prefix unless the error is [`PowerSyncError::Plain`].
+pub fn register<F>(conn: &Connection, name: &str, n_args: c_int, flags: c_int, func: F) -> Result<()>
+where
+    F: Fn(&Call<'_>) -> Result<Output> + 'static,
+{
+    let c_name = CString::new(name).map_err(|_| PowerSyncError::Internal(None))?;
+    let data = Box::new(Registered {
+        name: name.to_string(),
+        prefix_errors: true,
+        func: Box::new(func),
+    });
+    let ptr = Box::into_raw(data);
+    // SAFETY: the connection handle is valid; `ptr` is a leaked Box that SQLite owns from here
+    // on and releases through `destroy` (also when registration fails).
+    let rc = unsafe {
+        ffi::sqlite3_create_function_v2(
+            conn.handle(),
+            c_name.as_ptr(),
+            n_args,
+            ffi::SQLITE_UTF8 | flags,
+            ptr as *mut c_void,
+            Some(trampoline),
+            None,
+            None,
+            Some(destroy),
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        return Err(PowerSyncError::Plain {
+            code: rc,
+            message: format!("could not register {name}"),
+        });
+    }
+    Ok(())
+}
+
+unsafe extern "C" fn destroy(p: *mut c_void) {
+    // SAFETY: `p` is the pointer produced by Box::into_raw in `register`; SQLite calls this
+    // exactly once.
+    drop(unsafe { Box::from_raw(p as *mut Registered) });
+}
+
+unsafe extern "C" fn trampoline(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite passes the user data we registered, a valid context and `argc` values.
+    unsafe {
+        let reg = &*(ffi::sqlite3_user_data(ctx) as *const Registered);
+        let args: &[*mut ffi::sqlite3_value] = if argc <= 0 || argv.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts(argv, argc as usize)
+        };
+        let call = Call {
+            db: ffi::sqlite3_context_db_handle(ctx),
+            argv: args,
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (reg.func)(&call)))
+            .unwrap_or_else(|_| Err(PowerSyncError::Internal(Some("panic".into()))));
+        match result {
+            Ok(out) => set_output(ctx, args, out),
+            Err(err) => report_error(ctx, &reg.name, reg.prefix_errors, &err),
+        }
+    }
+}
+
+unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_value], out: Output) {
+    // SAFETY: `ctx` is the live context of the current call; text is copied (TRANSIENT).
+    unsafe {
+        match out {
+            Output::Null => ffi::sqlite3_result_null(ctx),
+            Output::Integer(i) => ffi::sqlite3_result_int64(ctx, i),
+            Output::Real(r) => ffi::sqlite3_result_double(ctx, r),
+            Output::Text(s) => result_text(ctx, &s),
+            Output::Json(s) => {
+                result_text(ctx, &s);
+                ffi::sqlite3_result_subtype(ctx, JSON_SUBTYPE);
+            }
+            Output::Arg(i) => {
+                ffi::sqlite3_result_value(ctx, args[i]);
+                ffi::sqlite3_result_subtype(ctx, 0);
+            }
+        }
+    }
+}
+
+unsafe fn result_text(ctx: *mut ffi::sqlite3_context, s: &str) {
+    // SAFETY: SQLITE_TRANSIENT makes SQLite copy the bytes before we return.
+    unsafe {
+        ffi::sqlite3_result_text(
+            ctx,
+            s.as_ptr() as *const _,
+            s.len() as c_int,
+            ffi::SQLITE_TRANSIENT(),
+        );
+    }
+}
+
+unsafe fn report_error(ctx: *mut ffi::sqlite3_context, name: &str, prefix: bool, err: &PowerSyncError) {
+    let msg = match err {
+        PowerSyncError::Plain { message, .. } => message.clone(),
+        _ if prefix => format!("{name}: {err}"),
+        _ => err.to_string(),
+    };
+    // SAFETY: valid context; the message is copied by SQLite. The message must be set before
+    // the code: sqlite3_result_error resets the code to SQLITE_ERROR.
+    unsafe {
+        ffi::sqlite3_result_error(ctx, msg.as_ptr() as *const _, msg.len() as c_int);
+        ffi::sqlite3_result_error_code(ctx, err.code());
+    }
+}

@@ -1,0 +1,1 @@
+//! Sync lines and their decoding (see the parent module).

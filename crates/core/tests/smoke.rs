@@ -1,0 +1,22 @@
+//! Smoke tests: registration and the version string, against the reference where available.
+mod common;
+
+#[test]
+fn version_is_compatible() {
+    let conn = common::open_ours();
+    let v: String = conn
+        .query_row("select powersync_rs_version()", [], |r| r.get(0))
+        .unwrap();
+    assert!(v.starts_with("0.5.3/"), "{v}");
+}
+
+#[test]
+fn reference_loads() {
+    let Some(conn) = common::open_reference() else {
+        return;
+    };
+    let v: String = conn
+        .query_row("select powersync_rs_version()", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, "0.5.3/2ba6b280");
+}
