@@ -1,1 +1,5 @@
-//! Sync lines and their decoding (see the parent module).
+//! Sync lines and their decoding from JSON text and BSON.
+
+pub mod lines;
+
+pub use lines::*;
