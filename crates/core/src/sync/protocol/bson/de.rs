@@ -10,9 +10,10 @@ use super::parser::{ElementType, Parser};
 use serde::de::{self, DeserializeSeed, Visitor};
 use serde::forward_to_deserialize_any;
 
-/// Maximum nesting of documents and arrays. Real lines nest at most 6 levels (line, body,
-/// buckets, bucket, subscriptions, reason); the limit protects the stack against hostile
-/// input, as serde_json's recursion limit (128) does for text lines.
+/// Maximum nesting of documents and arrays decoded into structured types (line types nest at
+/// most 6 levels: line, body, buckets, bucket, subscriptions, reason). Ignored values (unknown
+/// lines and fields) are skipped without recursion and may nest deeper, as in the reference;
+/// the limit only guards the stack should a recursive type ever be decoded.
 pub const MAX_DEPTH: usize = 128;
 
 /// Where the deserializer is within the current document.
@@ -66,6 +67,46 @@ impl<'de> Deserializer<'de> {
             position: Position::OutsideOfDocument,
             depth: self.depth + 1,
         })
+    }
+
+    /// Skips the value about to be read, validating it exactly as decoding it into
+    /// `IgnoredAny` would (so the same errors are reported), but with an explicit stack
+    /// instead of recursion: ignored values may nest arbitrarily deep.
+    fn skip_value(&mut self) -> Result<(), BsonError> {
+        let mut pending = Some(self.value_type());
+        // Parsers of the documents entered so far, innermost last.
+        let mut stack: Vec<Parser<'de>> = Vec::new();
+        loop {
+            if let Some(value_type) = pending.take() {
+                let parser = stack.last_mut().unwrap_or(&mut self.parser);
+                match value_type {
+                    ElementType::Document | ElementType::Array => {
+                        let child = parser.document_scope()?;
+                        stack.push(child);
+                    }
+                    ElementType::Double => _ = parser.read_double()?,
+                    ElementType::String => _ = parser.read_string()?,
+                    ElementType::Binary => _ = parser.read_binary()?,
+                    ElementType::ObjectId => _ = parser.read_object_id()?,
+                    ElementType::Boolean => _ = parser.read_bool()?,
+                    ElementType::DatetimeUtc | ElementType::Timestamp => _ = parser.read_uint64()?,
+                    ElementType::Null | ElementType::Undefined => {}
+                    ElementType::Int32 => _ = parser.read_int32()?,
+                    ElementType::Int64 => _ = parser.read_int64()?,
+                }
+            } else if let Some(parser) = stack.last_mut() {
+                if parser.end_document()? {
+                    stack.pop();
+                } else {
+                    let value_type = parser.read_element_type()?;
+                    parser.read_cstr()?;
+                    pending = Some(value_type);
+                }
+            }
+            if pending.is_none() && stack.is_empty() {
+                return Ok(());
+            }
+        }
     }
 
     /// Moves to the next element; `false` at the end of the document.
@@ -126,6 +167,16 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BsonError> {
+        if let Position::BeforeName(t) = self.position {
+            self.position = Position::BeforeValue(t);
+            self.parser.read_cstr()?;
+        } else {
+            self.skip_value()?;
+        }
+        visitor.visit_unit()
+    }
+
     fn is_human_readable(&self) -> bool {
         false
     }
@@ -133,7 +184,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
+        tuple_struct map struct identifier
     }
 }
 

@@ -26,8 +26,8 @@ pub enum BsonErrorKind {
     ExpectedString,
     /// A key or string that is not valid UTF-8.
     InvalidUtf8(Utf8Error),
-    /// Deeper nesting than [`super::de::MAX_DEPTH`] (the reference has no limit and can
-    /// overflow its stack instead).
+    /// Structured values nested deeper than [`super::MAX_DEPTH`] (unreachable with the line
+    /// types, whose nesting is bounded).
     TooDeep,
 }
 
