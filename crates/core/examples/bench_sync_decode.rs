@@ -27,7 +27,7 @@ fn row_json(i: u64) -> String {
     serde_json::json!({
         "id": uuid(i),
         "description": format!("Todo item number {i}: buy milk, eggs and some bread"),
-        "completed": i % 3 == 0,
+        "completed": matches!(i % 3, 0),
         "list_id": uuid(i / 10),
         "created_at": "2025-03-01 10:00:00.000Z",
         "created_by": uuid(7),

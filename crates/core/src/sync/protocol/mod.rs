@@ -3,9 +3,10 @@
 //! Both encodings decode into the same borrowed [`SyncLine`] through one set of serde
 //! `Deserialize` implementations ([`lines`] and `de`), so scalar rules and error texts are
 //! shared. JSON goes through serde_json (whose messages the reference reproduces verbatim);
-//! BSON through the small decoder in [`bson`].
+//! BSON through the small zero-copy decoder in `bson` (chosen over the `bson` crate, see
+//! its module docs).
 
-pub mod bson;
+mod bson;
 mod de;
 pub mod lines;
 

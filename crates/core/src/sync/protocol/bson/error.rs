@@ -26,7 +26,7 @@ pub enum BsonErrorKind {
     ExpectedString,
     /// A key or string that is not valid UTF-8.
     InvalidUtf8(Utf8Error),
-    /// Structured values nested deeper than [`super::MAX_DEPTH`] (unreachable with the line
+    /// Structured values nested deeper than [`super::de::MAX_DEPTH`] (unreachable with the line
     /// types, whose nesting is bounded).
     TooDeep,
 }

@@ -18,8 +18,8 @@ mod de;
 mod error;
 mod parser;
 
-pub use de::{Deserializer, MAX_DEPTH};
-pub use error::{BsonError, BsonErrorKind};
+pub use de::Deserializer;
+pub use error::BsonError;
 
 /// Decodes a `T` from the BSON document at the start of `input` (bytes after the document are
 /// ignored, as are elements the `T` does not read).
