@@ -139,7 +139,7 @@ impl PowerSyncError {
                 message: msg.unwrap_or_else(|| e.to_string()),
                 context: None,
             },
-            // Syntax errors carry an offset with bundled SQLite; the reference reports only
+            // Prepare errors carry the offending token's offset; the reference reports only
             // sqlite3_errmsg.
             rusqlite::Error::SqlInputError { error, msg, .. } => Self::Sqlite {
                 sql,
@@ -213,6 +213,11 @@ impl<T> SqlResultExt<T> for rusqlite::Result<T> {
 
 /// The name the reference prints for an SQLite result code (e.g. `BUSY`, `CONSTRAINT_NOTNULL`).
 pub fn code_name(code: i32) -> String {
+    if code == 5000 {
+        // `ResultCode::NULL` of the reference's SQLite bindings, reported when a column it
+        // expected to be text was NULL (e.g. a down-migration entry without `sql`).
+        return "NULL".to_string();
+    }
     let primary = match code & 0xff {
         0 => "OK",
         1 => "ERROR",
