@@ -150,7 +150,7 @@ fn temp_db(tag: &str) -> std::path::PathBuf {
 fn cross_idempotent(writer: common::Impl, reader: common::Impl, schema: &str, tag: &str) {
     let path = temp_db(tag);
     {
-        let conn = common::open_file(writer, &path);
+        let conn = schema_support::open_file(writer, &path);
         conn.execute_batch("BEGIN").unwrap();
         if replace(&conn, schema).is_err() {
             return;
@@ -158,7 +158,7 @@ fn cross_idempotent(writer: common::Impl, reader: common::Impl, schema: &str, ta
         conn.execute_batch("COMMIT").unwrap();
     }
     {
-        let conn = common::open_file(reader, &path);
+        let conn = schema_support::open_file(reader, &path);
         let before = schema_version(&conn);
         let master = common::master(&conn);
         conn.execute_batch("BEGIN").unwrap();
@@ -183,7 +183,7 @@ fn hand_written_schemas() {
     assert!(schemas.len() >= 40);
     for (i, schema) in schemas.iter().enumerate() {
         let text = schema.to_string();
-        let (ours, reference) = common::both().unwrap();
+        let (ours, reference) = schema_support::both().unwrap();
         compare_fresh(&ours, &reference, &text);
         cross_idempotent(
             common::Impl::Reference,
@@ -210,7 +210,7 @@ fn generated_schemas() {
     let count = 80;
     for i in 0..count {
         let text = generator.schema().to_string();
-        let (ours, reference) = common::both().unwrap();
+        let (ours, reference) = schema_support::both().unwrap();
         compare_fresh(&ours, &reference, &text);
         cross_idempotent(
             common::Impl::Reference,
@@ -236,7 +236,7 @@ enum Step {
 /// `sqlite_master` and all data after each step. A failing step must fail identically and
 /// leave our database unchanged; both transactions are then rolled back.
 fn run_steps(steps: &[Step]) -> usize {
-    let (ours, reference) = common::both().unwrap();
+    let (ours, reference) = schema_support::both().unwrap();
     for (i, step) in steps.iter().enumerate() {
         for conn in [&ours, &reference] {
             conn.execute_batch("BEGIN").unwrap();
