@@ -68,7 +68,7 @@ fn hand_written() -> Vec<Json> {
         ),
         json!({"tables": [{"name": "we\"ird'name", "columns": cols(&[("co\"l'x", "TEXT")])}]}),
         json!({"tables": [{"name": "tàble ü", "columns": cols(&[("ünï cödé", "TEXT"), ("a.b", "INTEGER"), ("x[0]", "REAL"), ("$x", "TEXT")])}]}),
-        json!({"tables": [{"name": "types", "columns": cols(&[("a", "text"), ("b", "VARCHAR(255)"), ("c", "NUMERIC"), ("d", "BLOB"), ("e", "DOUBLE PRECISION")])}]}),
+        json!({"tables": [{"name": "types", "columns": cols(&[("a", "text"), ("b", "VARCHAR(255)"), ("c", "NUMERIC"), ("d", "BLOB"), ("e", "DOUBLE PRECISION"), ("f", "")])}]}),
         wide(0, json!({})),
         wide(1, json!({})),
         wide(50, json!({})),

@@ -18,6 +18,15 @@ pub struct RawTable {
     pub delete: Option<PendingStatementSource>,
     /// SQL run by `powersync_clear` to empty the table.
     pub clear: Option<String>,
+    /// The local table and options. Flattened, like in the reference, which decides the
+    /// positions and order of decoding errors.
+    #[serde(flatten)]
+    pub schema: RawTableSchema,
+}
+
+/// The part of a raw table definition describing its local SQLite table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct RawTableSchema {
     /// The SQLite table, needed for triggers and inferred statements.
     pub table_name: Option<String>,
     /// The columns that are synced (all but `id` when absent).
@@ -32,6 +41,21 @@ impl RawTable {
     /// `powersync_create_raw_table_crud_trigger`).
     pub fn from_json(json: &[u8]) -> Result<Self> {
         serde_json::from_slice(json).map_err(PowerSyncError::json_argument)
+    }
+
+    /// The SQLite table, if given.
+    pub fn table_name(&self) -> Option<&str> {
+        self.schema.table_name.as_deref()
+    }
+
+    /// The synced columns, if restricted.
+    pub fn synced_columns(&self) -> Option<&[String]> {
+        self.schema.synced_columns.as_deref()
+    }
+
+    /// Flags and `include_old`.
+    pub fn options(&self) -> &TableOptions {
+        &self.schema.options
     }
 }
 

@@ -64,12 +64,7 @@ fn resolve_columns(conn: &Connection, table: &RawTable, local_name: &str) -> Res
     Ok(names
         .into_iter()
         .filter(|n| n != "id")
-        .filter(|n| {
-            table
-                .synced_columns
-                .as_ref()
-                .is_none_or(|synced| synced.contains(n))
-        })
+        .filter(|n| table.synced_columns().is_none_or(|synced| synced.contains(n)))
         .collect())
 }
 
@@ -80,7 +75,7 @@ pub fn generate_raw_table_trigger(
     trigger_name: &str,
     write: WriteType,
 ) -> Result<String> {
-    let Some(local_name) = table.table_name.as_deref() else {
+    let Some(local_name) = table.table_name() else {
         return Err(PowerSyncError::argument(format!(
             "Raw table {} has no local name",
             table.name
@@ -88,7 +83,7 @@ pub fn generate_raw_table_trigger(
     };
     let columns = resolve_columns(conn, table, local_name)?;
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let flags = table.options.flags;
+    let flags = table.options().flags;
 
     let mut sql = format!(
         "CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW WHEN NOT powersync_in_sync_operation()",
@@ -96,7 +91,7 @@ pub fn generate_raw_table_trigger(
         write.keyword(),
         quote_identifier(local_name)
     );
-    if write == WriteType::Update && table.synced_columns.is_some() {
+    if write == WriteType::Update && table.synced_columns().is_some() {
         // Only changes of synced columns are recorded.
         let changed: Vec<String> = columns
             .iter()
@@ -124,7 +119,7 @@ pub fn generate_raw_table_trigger(
     }
 
     let old_values = |patch: bool| -> Result<Option<String>> {
-        let Some(include) = &table.options.include_old else {
+        let Some(include) = &table.options().include_old else {
             return Ok(None);
         };
         let filtered: Vec<&str> = columns.iter().copied().filter(|c| include.includes(c)).collect();
