@@ -48,3 +48,44 @@ fn arg_text<'a>(call: &'a Call<'_>, i: usize) -> Cow<'a, [u8]> {
         _ => Cow::Owned(call.text_lossy(i).into_bytes()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(state: &Arc<ConnectionState>) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::migrations::register(&conn, state).unwrap();
+        register(&conn, state).unwrap();
+        // Stand-in for the util module's uuid(), which migration 3 calls.
+        sql_fn::register(&conn, "uuid", 0, 0, |_| {
+            Ok(Output::Text("00000000-0000-4000-8000-000000000000".into()))
+        })
+        .unwrap();
+        conn
+    }
+
+    fn replace(conn: &Connection, json: &str) -> rusqlite::Result<String> {
+        conn.query_row("SELECT powersync_replace_schema(?)", [json], |r| r.get(0))
+    }
+
+    #[test]
+    fn remembers_the_last_applied_schema() {
+        let state = Arc::new(ConnectionState::default());
+        let conn = connection(&state);
+        assert!(state.schema.lock().unwrap().is_none());
+        conn.execute_batch("BEGIN").unwrap();
+
+        let json = r#"{"tables": [{"name": "a", "columns": []}], "raw_tables": [{"name": "r", "clear": "DELETE FROM r"}]}"#;
+        assert_eq!(replace(&conn, json).unwrap(), "");
+        let stored = state.schema.lock().unwrap().clone().unwrap();
+        assert_eq!(stored, Schema::from_json(json.as_bytes()).unwrap());
+        assert_eq!(stored.raw_tables[0].clear.as_deref(), Some("DELETE FROM r"));
+
+        // Failures (parse or apply) keep the previous schema.
+        assert!(replace(&conn, "not json").is_err());
+        let duplicate = r#"{"tables": [{"name": "d", "columns": []}, {"name": "d", "columns": []}]}"#;
+        assert!(replace(&conn, duplicate).is_err());
+        assert_eq!(state.schema.lock().unwrap().as_ref(), Some(&stored));
+    }
+}
