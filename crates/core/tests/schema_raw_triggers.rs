@@ -11,7 +11,16 @@ use serde_json::{json, Value as Json};
 
 const TABLES: &[&str] = &["users", "we\"ird'table", "Items", "sp ace", "tàble"];
 const COLUMNS: &[&str] = &[
-    "email", "email_verified", "co\"l'x", "a.b", "with space", "ünï", "order", "x[0]", "\"", "'",
+    "email",
+    "email_verified",
+    "co\"l'x",
+    "a.b",
+    "with space",
+    "ünï",
+    "order",
+    "x[0]",
+    "\"",
+    "'",
 ];
 const TYPES: &[&str] = &["sync_type", "users", "we\"ird'type", "t"];
 
@@ -24,7 +33,12 @@ fn sql_string(text: &str) -> String {
 }
 
 /// Calls the function with SQL expressions as arguments.
-fn call(conn: &Connection, json: &str, trigger: &str, write: &str) -> Result<rusqlite::types::Value, (i32, String)> {
+fn call(
+    conn: &Connection,
+    json: &str,
+    trigger: &str,
+    write: &str,
+) -> Result<rusqlite::types::Value, (i32, String)> {
     common::eval(
         conn,
         &format!("SELECT powersync_create_raw_table_crud_trigger({json}, {trigger}, {write})"),
@@ -64,7 +78,10 @@ fn random_table(rng: &mut StdRng, name: &str) -> (String, Vec<String>) {
             }
         })
         .collect();
-    (format!("CREATE TABLE {}({})", quote(name), defs.join(", ")), columns)
+    (
+        format!("CREATE TABLE {}({})", quote(name), defs.join(", ")),
+        columns,
+    )
 }
 
 /// A random raw-table definition for `table` with `columns`.
@@ -166,8 +183,10 @@ fn spec_examples() {
         json!({"name": "sync_type", "table_name": "ids", "include_old": true}),
     ];
     for conn in [&ours, &reference] {
-        conn.execute_batch("CREATE TABLE users(id TEXT, email TEXT, email_verified INTEGER); CREATE TABLE ids(id TEXT)")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users(id TEXT, email TEXT, email_verified INTEGER); CREATE TABLE ids(id TEXT)",
+        )
+        .unwrap();
     }
     let mut cases = 0;
     for (i, definition) in definitions.iter().enumerate() {
@@ -185,12 +204,19 @@ fn spec_examples() {
     }
     assert_eq!(common::master(&ours), common::master(&reference));
     let sql: String = ours
-        .query_row("SELECT sql FROM sqlite_master WHERE name = 'test_0_update'", [], |r| r.get(0))
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'test_0_update'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(sql, r#"CREATE TRIGGER "test_0_update" AFTER UPDATE ON "users" FOR EACH ROW WHEN NOT powersync_in_sync_operation() BEGIN
+    assert_eq!(
+        sql,
+        r#"CREATE TRIGGER "test_0_update" AFTER UPDATE ON "users" FOR EACH ROW WHEN NOT powersync_in_sync_operation() BEGIN
 SELECT CASE WHEN (OLD.id != NEW.id) THEN RAISE (FAIL, 'Cannot update id') END;
 INSERT INTO powersync_crud(op,id,type,data,options) VALUES ('PATCH', NEW.id, 'sync_type', json(powersync_diff(json_object('email', powersync_strip_subtype(OLD."email"), 'email_verified', powersync_strip_subtype(OLD."email_verified")), json_object('email', powersync_strip_subtype(NEW."email"), 'email_verified', powersync_strip_subtype(NEW."email_verified")))), 0);
-END"#);
+END"#
+    );
     common::report("raw-table trigger examples", cases);
 }
 
@@ -228,9 +254,21 @@ fn errors() {
         (r#"'{"name":"s","table_name":"a\u0000b"}'"#, "'t'", "'INSERT'"),
         (r#"'{"name":"s","table_name":"noid"}'"#, "'t'", "'INSERT'"),
         (r#"'{"name":"s","table_name":"upper"}'"#, "'t'", "'DELETE'"),
-        (r#"'{"name":"s","table_name":"users","synced_columns":[]}'"#, "'t'", "'UPDATE'"),
-        (r#"'{"name":"s","table_name":"users","synced_columns":["zz"]}'"#, "'t'", "'UPDATE'"),
-        (r#"'{"name":"s","table_name":"onlyid","synced_columns":[]}'"#, "'t'", "'UPDATE'"),
+        (
+            r#"'{"name":"s","table_name":"users","synced_columns":[]}'"#,
+            "'t'",
+            "'UPDATE'",
+        ),
+        (
+            r#"'{"name":"s","table_name":"users","synced_columns":["zz"]}'"#,
+            "'t'",
+            "'UPDATE'",
+        ),
+        (
+            r#"'{"name":"s","table_name":"onlyid","synced_columns":[]}'"#,
+            "'t'",
+            "'UPDATE'",
+        ),
         ("'not json'", "'t'", "'INSERT'"),
         ("'not json'", "'t'", "'BOGUS'"),
         ("NULL", "'t'", "'INSERT'"),
@@ -256,7 +294,11 @@ fn errors() {
     for (json, trigger, write) in &cases {
         let before = common::master(&ours);
         let ours_result = call(&ours, json, trigger, write);
-        assert_eq!(ours_result, call(&reference, json, trigger, write), "{json} {trigger} {write}");
+        assert_eq!(
+            ours_result,
+            call(&reference, json, trigger, write),
+            "{json} {trigger} {write}"
+        );
         if ours_result.is_err() {
             failures += 1;
             assert_eq!(common::master(&ours), before);
@@ -275,13 +317,19 @@ fn null_trigger_name_outside_transaction() {
         return;
     };
     for conn in [&ours, &reference] {
-        conn.execute_batch("CREATE TABLE users(id TEXT, email TEXT)").unwrap();
+        conn.execute_batch("CREATE TABLE users(id TEXT, email TEXT)")
+            .unwrap();
         assert_eq!(
             call(conn, r#"'{"name":"s","table_name":"users"}'"#, "NULL", "'DELETE'"),
             Ok(rusqlite::types::Value::Null)
         );
         assert_eq!(
-            call(conn, r#"'{"name":"s","table_name":"users"}'"#, "5", "x'494e53455254'"),
+            call(
+                conn,
+                r#"'{"name":"s","table_name":"users"}'"#,
+                "5",
+                "x'494e53455254'"
+            ),
             Ok(rusqlite::types::Value::Null)
         );
     }
