@@ -12,7 +12,7 @@ mod views;
 
 pub use model::{internal_name, Column, Index, IndexedColumn, Schema, Table};
 pub use options::{DiffIncludeOld, TableInfoFlags, TableOptions};
-pub use raw_table::{PendingStatementSource, PendingStatementValue, RawTable, RawTableSchema};
+pub use raw_table::{PendingStatementSource, PendingStatementValue, RawTable};
 pub use raw_trigger::{generate_raw_table_trigger, WriteType};
 pub use replace::replace_schema;
 pub use sql::{quote_identifier, quote_string};

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 /// A raw table definition.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "wire::RawTable")]
 pub struct RawTable {
     /// The sync `type` routed to this table (and the CRUD `type` of its triggers).
     pub name: String,
@@ -18,21 +19,11 @@ pub struct RawTable {
     pub delete: Option<PendingStatementSource>,
     /// SQL run by `powersync_clear` to empty the table.
     pub clear: Option<String>,
-    /// The local table and options. Flattened, like in the reference, which decides the
-    /// positions and order of decoding errors.
-    #[serde(flatten)]
-    pub schema: RawTableSchema,
-}
-
-/// The part of a raw table definition describing its local SQLite table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct RawTableSchema {
     /// The SQLite table, needed for triggers and inferred statements.
     pub table_name: Option<String>,
     /// The columns that are synced (all but `id` when absent).
     pub synced_columns: Option<Vec<String>>,
     /// Flags and `include_old`.
-    #[serde(flatten)]
     pub options: TableOptions,
 }
 
@@ -42,20 +33,47 @@ impl RawTable {
     pub fn from_json(json: &[u8]) -> Result<Self> {
         serde_json::from_slice(json).map_err(PowerSyncError::json_argument)
     }
+}
 
-    /// The SQLite table, if given.
-    pub fn table_name(&self) -> Option<&str> {
-        self.schema.table_name.as_deref()
+/// The shape the reference decodes raw tables with: `table_name`, `synced_columns` and the
+/// options sit in a flattened struct, which decides the positions and the order of decoding
+/// errors (they are reported at the end of the object, after `name`, `put`, `delete` and
+/// `clear`).
+mod wire {
+    use super::{PendingStatementSource, TableOptions};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename = "RawTable")]
+    pub struct RawTable {
+        name: String,
+        put: Option<PendingStatementSource>,
+        delete: Option<PendingStatementSource>,
+        clear: Option<String>,
+        #[serde(flatten)]
+        schema: RawTableSchema,
     }
 
-    /// The synced columns, if restricted.
-    pub fn synced_columns(&self) -> Option<&[String]> {
-        self.schema.synced_columns.as_deref()
+    #[derive(Deserialize)]
+    struct RawTableSchema {
+        table_name: Option<String>,
+        synced_columns: Option<Vec<String>>,
+        #[serde(flatten)]
+        options: TableOptions,
     }
 
-    /// Flags and `include_old`.
-    pub fn options(&self) -> &TableOptions {
-        &self.schema.options
+    impl From<RawTable> for super::RawTable {
+        fn from(wire: RawTable) -> Self {
+            Self {
+                name: wire.name,
+                put: wire.put,
+                delete: wire.delete,
+                clear: wire.clear,
+                table_name: wire.schema.table_name,
+                synced_columns: wire.schema.synced_columns,
+                options: wire.schema.options,
+            }
+        }
     }
 }
 

@@ -64,7 +64,12 @@ fn resolve_columns(conn: &Connection, table: &RawTable, local_name: &str) -> Res
     Ok(names
         .into_iter()
         .filter(|n| n != "id")
-        .filter(|n| table.synced_columns().is_none_or(|synced| synced.contains(n)))
+        .filter(|n| {
+            table
+                .synced_columns
+                .as_ref()
+                .is_none_or(|synced| synced.contains(n))
+        })
         .collect())
 }
 
@@ -75,7 +80,7 @@ pub fn generate_raw_table_trigger(
     trigger_name: &str,
     write: WriteType,
 ) -> Result<String> {
-    let Some(local_name) = table.table_name() else {
+    let Some(local_name) = table.table_name.as_deref() else {
         return Err(PowerSyncError::argument(format!(
             "Raw table {} has no local name",
             table.name
@@ -83,7 +88,7 @@ pub fn generate_raw_table_trigger(
     };
     let columns = resolve_columns(conn, table, local_name)?;
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let flags = table.options().flags;
+    let flags = table.options.flags;
 
     let mut sql = format!(
         "CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW WHEN NOT powersync_in_sync_operation()",
@@ -91,7 +96,7 @@ pub fn generate_raw_table_trigger(
         write.keyword(),
         quote_identifier(local_name)
     );
-    if write == WriteType::Update && table.synced_columns().is_some() {
+    if write == WriteType::Update && table.synced_columns.is_some() {
         // Only changes of synced columns are recorded.
         let changed: Vec<String> = columns
             .iter()
@@ -119,7 +124,7 @@ pub fn generate_raw_table_trigger(
     }
 
     let old_values = |patch: bool| -> Result<Option<String>> {
-        let Some(include) = &table.options().include_old else {
+        let Some(include) = &table.options.include_old else {
             return Ok(None);
         };
         let filtered: Vec<&str> = columns.iter().copied().filter(|c| include.includes(c)).collect();
