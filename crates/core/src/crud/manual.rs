@@ -14,8 +14,10 @@ pub struct Manual;
 /// Inserts the entry verbatim, except that empty PATCHes are dropped when the table has
 /// `ignore_empty_update` (bit 16). The emptiness test is JSON-aware, unlike the simple
 /// table's; writing it in SQL keeps the reference's exact semantics (and its error for
-/// malformed JSON when bit 16 is set).
-const INSERT: &str = "WITH insertion (tx_id, data) AS (VALUES (?1, ?2))\nINSERT INTO ps_crud(tx_id, data)\nSELECT * FROM insertion WHERE (NOT (?3 & 16)) OR data->>'op' != 'PATCH' OR data->'data' != '{}';";
+/// malformed JSON when bit 16 is set). The trailing whitespace is part of the reference's
+/// statement text: preparation errors show it, while execution errors show SQLite's copy of
+/// the statement (`sqlite3_sql`), which ends at the semicolon.
+const INSERT: &str = "WITH insertion (tx_id, data) AS (VALUES (?1, ?2))\nINSERT INTO ps_crud(tx_id, data)\nSELECT * FROM insertion WHERE (NOT (?3 & 16)) OR data->>'op' != 'PATCH' OR data->'data' != '{}';\n    ";
 
 impl CrudMode for Manual {
     const SCHEMA: &'static CStr = c"CREATE TABLE powersync_crud_(data TEXT, options INT HIDDEN);";
@@ -25,7 +27,7 @@ impl CrudMode for Manual {
         let data = columns[0].text();
         let mut stmt = conn.prepare_cached(INSERT).sql_context(INSERT)?;
         stmt.execute((tx.id, TextBytes(data), options))
-            .sql_context(INSERT)?;
+            .sql_context(INSERT.trim_end())?;
         Ok(())
     }
 }

@@ -5,9 +5,9 @@
 //! statements delete row by row.
 
 use crate::error::{PowerSyncError, Result, SqlResultExt};
+use crate::migrations::exec_script as exec;
 use crate::sql_fn::{self, Output};
 use crate::state::ConnectionState;
-use crate::util::exec::exec;
 use crate::util::sqlite_value::int_of;
 use rusqlite::Connection;
 use std::sync::Arc;
@@ -59,11 +59,24 @@ pub fn clear(conn: &Connection, state: &ConnectionState, flags: i32) -> Result<(
 
 /// Runs each raw table's `clear` statement of the schema installed on this connection, with
 /// `in_sync_local` set so that CRUD triggers and virtual tables ignore the deletions.
-fn clear_raw_tables(_conn: &Connection, _state: &ConnectionState) -> Result<()> {
-    // PENDING(schema branch): iterate `state.schema` raw tables once the `Schema` type has
-    // landed; for each table with a `clear` statement:
-    //   state.while_syncing_local(|| exec(conn, clear))
-    //       .map_err(|e| e.with_context(format!("Clearing raw table {name}")))?;
+///
+/// Only the schema passed to `powersync_replace_schema` on this connection counts; without
+/// one, raw tables are not cleared (as with the reference).
+fn clear_raw_tables(conn: &Connection, state: &ConnectionState) -> Result<()> {
+    // Copied out so that no lock is held while running user SQL.
+    let statements: Vec<(String, String)> = match &*state.schema.lock().unwrap_or_else(|e| e.into_inner()) {
+        Some(schema) => schema
+            .raw_tables
+            .iter()
+            .filter_map(|t| Some((t.name.clone(), t.clear.clone()?)))
+            .collect(),
+        None => return Ok(()),
+    };
+    for (name, sql) in statements {
+        state
+            .while_syncing_local(|| exec(conn, &sql))
+            .map_err(|e| e.with_context(format!("Clearing raw table {name}")))?;
+    }
     Ok(())
 }
 

@@ -5,7 +5,6 @@
 pub mod clear;
 pub mod client_id;
 pub mod diff;
-pub mod exec;
 pub mod json_merge;
 pub mod key_encoding;
 pub mod pre_close;

@@ -39,7 +39,7 @@ fn lock(state: &ConnectionState) -> MutexGuard<'_, HookState> {
 /// with an error instead (the other library's hook cannot be restored).
 pub fn install(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     const CONNECT_PRE_CLOSE: &str = "SELECT 1 FROM powersync_internal_close;";
-    crate::util::exec::exec(conn, CONNECT_PRE_CLOSE)?;
+    crate::migrations::exec_script(conn, CONNECT_PRE_CLOSE)?;
 
     let mut hooks = lock(state);
     let arg = if hooks.installed {

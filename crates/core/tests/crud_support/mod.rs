@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use crate::common;
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 /// Rows of a statement, or its (extended code, message) error.
@@ -26,16 +26,32 @@ pub fn run_with<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) ->
     let mut out = Vec::new();
     loop {
         match rows.next() {
-            Ok(Some(row)) => out.push((0..n).map(|i| row.get::<_, Value>(i).unwrap()).collect()),
+            Ok(Some(row)) => out.push((0..n).map(|i| value(row.get_ref(i).unwrap())).collect()),
             Ok(None) => return Ok(out),
             Err(e) => return Err(common::error_of::<()>(Err(e)).unwrap()),
         }
     }
 }
 
+/// An owned value; TEXT that is not valid UTF-8 (SQLite allows it) becomes a tagged BLOB so
+/// that it can still be compared.
+pub fn value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_string()),
+            Err(_) => Value::Blob([b"<invalid utf-8 text>".as_slice(), t].concat()),
+        },
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
 /// Runs `sql` on both connections and asserts identical outcomes.
-pub fn same(ours: &Connection, reference: &Connection, sql: &str) {
-    same_outcome(ours, reference, sql);
+/// Returns whether the statement succeeded.
+pub fn same(ours: &Connection, reference: &Connection, sql: &str) -> bool {
+    same_outcome(ours, reference, sql).is_ok()
 }
 
 /// Like [`same`], returning the (common) outcome.
