@@ -80,7 +80,9 @@ impl Drop for PreCloseTab {
     fn drop(&mut self) {
         // Replacing the sync client drops it, finalizing its cached statements.
         *self.state.sync.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
-        update_hooks::uninstall(self.db, &self.state);
+        // SAFETY: SQLite disconnects the table before closing the connection; `self.state`
+        // is a strong reference.
+        unsafe { update_hooks::uninstall(self.db, &self.state) };
     }
 }
 

@@ -62,15 +62,19 @@ pub fn install(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
         return Ok(());
     }
     drop(hooks);
-    // SAFETY: same connection handle as above.
-    uninstall(unsafe { conn.handle() }, state);
+    // SAFETY: the connection we just installed on; `state` is another strong reference.
+    unsafe { uninstall(conn.handle(), state) };
     Err(PowerSyncError::state(
         "another library installed an update, commit or rollback hook on this connection",
     ))
 }
 
 /// Removes our hooks if they are installed (pre-close, function destruction).
-pub fn uninstall(db: *mut ffi::sqlite3, state: &ConnectionState) {
+///
+/// # Safety
+/// `db` must be the open connection the hooks were installed on, and the caller must hold
+/// another strong reference to `state` (the hooks' own reference is released here).
+pub unsafe fn uninstall(db: *mut ffi::sqlite3, state: &ConnectionState) {
     let mut hooks = lock(state);
     if !hooks.installed {
         return;
@@ -78,10 +82,8 @@ pub fn uninstall(db: *mut ffi::sqlite3, state: &ConnectionState) {
     hooks.installed = false;
     hooks.pending.clear();
     drop(hooks);
-    // SAFETY: `db` is the connection the hooks were installed on, still open (this runs
-    // from xDisconnect during close, or from the function's destructor). The returned
-    // pointer is the strong count created by `install`; the caller holds another reference
-    // to the state, so reclaiming it cannot free the state under our feet.
+    // SAFETY: per the function's contract `db` is open and the caller keeps the state alive;
+    // the pointer reclaimed here is the strong count created by `install`.
     unsafe {
         ffi::sqlite3_update_hook(db, None, std::ptr::null_mut());
         ffi::sqlite3_commit_hook(db, None, std::ptr::null_mut());
@@ -143,7 +145,10 @@ struct UninstallOnDrop {
 
 impl Drop for UninstallOnDrop {
     fn drop(&mut self) {
-        uninstall(self.db, &self.state);
+        // SAFETY: SQLite destroys function user data while the connection is still usable
+        // (when the function is replaced, or during close, where the pre-close table has
+        // normally uninstalled the hooks already); `self.state` is a strong reference.
+        unsafe { uninstall(self.db, &self.state) };
     }
 }
 
