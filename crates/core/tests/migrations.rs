@@ -498,6 +498,29 @@ fn old_style_views(d: &mut Diff) {
         ],
     );
 
+    // Down scripts 10 and 5 drop every generated view through powersync_drop_view (several
+    // rows of one statement), keeping user views.
+    let views = "CREATE TABLE ps_data__a(id TEXT PRIMARY KEY NOT NULL, data TEXT);\
+        CREATE VIEW a AS SELECT id FROM ps_data__a -- powersync-auto-generated\n;\
+        CREATE TRIGGER ta INSTEAD OF DELETE ON a BEGIN DELETE FROM ps_data__a WHERE id = OLD.id; END;\
+        CREATE VIEW \"b\"\"c\" AS SELECT 1 AS x -- powersync-auto-generated\n;\
+        CREATE VIEW d AS SELECT 2 AS y -- powersync-auto-generated\n;\
+        CREATE VIEW mine AS SELECT 3 AS z;";
+    for target in [9, 4, 3] {
+        let (_, conn) = d.check(
+            &format!("generated views -> {target}"),
+            &[init(), setup(views), migrate(target)],
+        );
+        assert_eq!(
+            common::rows(
+                &conn,
+                "SELECT name FROM sqlite_master WHERE type IN ('view', 'trigger')"
+            ),
+            vec![vec![Value::Text("mine".into())]],
+            "generated views -> {target}"
+        );
+    }
+
     if !ours_has_crud_vtabs() {
         eprintln!("!!! SKIPPED: down-migration with generated views needs the CRUD virtual tables (crud module) !!!");
         return;

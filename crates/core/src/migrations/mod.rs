@@ -9,7 +9,7 @@
 //!   and errors quote the failing script;
 //! - the down scripts we store are byte-identical to the reference's, because a newer library
 //!   downgrading a database to our version runs whatever we stored, and an older library runs
-//!   the scripts a newer one stored above version 14 (see [`down`]).
+//!   the scripts a newer one stored above version 14 (see `down.rs`).
 
 mod down;
 mod drop_view;

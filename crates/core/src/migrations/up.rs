@@ -1,6 +1,7 @@
 //! The up steps 1..14, replaying the reference's scripts (`sql/v<n>.sql`) verbatim: SQLite
 //! keeps DDL text as written (and as rewritten by `ALTER TABLE`), and error messages quote
-//! the script that failed, so both must match byte for byte.
+//! the script that failed, so both must match byte for byte (trailing whitespace and missing
+//! final newlines included — do not reformat the files).
 
 use super::exec::exec_script;
 use super::LATEST_VERSION;
