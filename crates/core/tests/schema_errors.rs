@@ -234,7 +234,7 @@ fn compare_error(ours: &Connection, reference: &Connection, arg: &str) {
 
 #[test]
 fn parse_errors() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     let args = parse_error_args();
@@ -255,7 +255,7 @@ fn parse_errors() {
 
 #[test]
 fn apply_errors() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     with_base_state(&ours);
@@ -274,7 +274,7 @@ fn apply_errors() {
 
 #[test]
 fn column_limit() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     // 1999 columns is the largest table the reference accepts.
@@ -294,7 +294,7 @@ fn column_limit() {
 
 #[test]
 fn requires_transaction() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     let cases = ["'{\"tables\": []}'", "'not json'", "NULL"];
@@ -318,7 +318,7 @@ fn requires_transaction() {
 /// runs without one, like the reference.
 #[test]
 fn from_a_writing_statement() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     let schemas = [
@@ -352,7 +352,7 @@ fn from_a_writing_statement() {
 /// by `parse_errors`).
 #[test]
 fn invalid_utf8_in_names_is_rejected() {
-    let ours = schema_support::open_ours();
+    let ours = common::open_ours();
     ours.execute_batch("BEGIN").unwrap();
     let result = common::eval(
         &ours,

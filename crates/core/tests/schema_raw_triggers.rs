@@ -140,7 +140,7 @@ fn random_definition(rng: &mut StdRng, table: &str, columns: &[String]) -> Json 
 
 #[test]
 fn random_raw_tables() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     let mut rng = StdRng::seed_from_u64(0x4a77);
@@ -170,7 +170,7 @@ fn random_raw_tables() {
 
 #[test]
 fn spec_examples() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     let definitions = [
@@ -222,7 +222,7 @@ END"#
 
 #[test]
 fn errors() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     for conn in [&ours, &reference] {
@@ -313,7 +313,7 @@ fn errors() {
 /// Works outside transactions, and a NULL trigger name creates a trigger named "".
 #[test]
 fn null_trigger_name_outside_transaction() {
-    let Some((ours, reference)) = schema_support::both() else {
+    let Some((ours, reference)) = common::both() else {
         return;
     };
     for conn in [&ours, &reference] {

@@ -73,9 +73,9 @@ fn replace_schema_on_sqlite_3_40() {
         let schema = schema.to_string();
         let path = dir.join(format!("schema340_{i}_{}.db", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        // Initialised by our bundled build: uuid() (migration 3) is not in this build yet.
+        // Initialised by our bundled build, then handed to the old SQLite.
         {
-            let conn = schema_support::open_file(common::Impl::Ours, &path);
+            let conn = common::open_file(common::Impl::Ours, &path);
             conn.execute_batch("BEGIN; SELECT powersync_init(); COMMIT")
                 .unwrap();
         }

@@ -55,13 +55,10 @@ mod tests {
 
     fn connection(state: &Arc<ConnectionState>) -> Connection {
         let conn = Connection::open_in_memory().unwrap();
+        // uuid() (util) is called by migration 3.
+        crate::util::register(&conn, state).unwrap();
         crate::migrations::register(&conn, state).unwrap();
         register(&conn, state).unwrap();
-        // Stand-in for the util module's uuid(), which migration 3 calls.
-        sql_fn::register(&conn, "uuid", 0, 0, |_| {
-            Ok(Output::Text("00000000-0000-4000-8000-000000000000".into()))
-        })
-        .unwrap();
         conn
     }
 

@@ -10,46 +10,6 @@ use serde_json::{json, Value as Json};
 
 use crate::common;
 
-/// `uuid()` belongs to the util module; until it lands on this branch, a test-only stand-in
-/// lets `powersync_init` (which calls it for migration 3) run on our connections.
-fn with_uuid(conn: Connection) -> Connection {
-    if common::eval(&conn, "SELECT uuid()").is_err() {
-        conn.create_scalar_function("uuid", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, |_| {
-            let b: [u8; 16] = rand::random();
-            Ok(format!(
-                "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-                u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-                u16::from_be_bytes([b[4], b[5]]),
-                u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
-                (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
-                u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
-            ))
-        })
-        .unwrap();
-    }
-    conn
-}
-
-/// Our implementation (see [`with_uuid`]).
-pub fn open_ours() -> Connection {
-    with_uuid(common::open_ours())
-}
-
-/// Both implementations, or `None` when the reference is missing.
-pub fn both() -> Option<(Connection, Connection)> {
-    let reference = common::open_reference()?;
-    Some((open_ours(), reference))
-}
-
-/// A file database opened by `which`.
-pub fn open_file(which: common::Impl, path: &std::path::Path) -> Connection {
-    let conn = common::open_file(which, path);
-    match which {
-        common::Impl::Ours => with_uuid(conn),
-        common::Impl::Reference => conn,
-    }
-}
-
 /// Runs `powersync_replace_schema(json)` (the connection must be in a transaction).
 pub fn replace(conn: &Connection, schema: &str) -> Result<Value, (i32, String)> {
     conn.query_row("SELECT powersync_replace_schema(?)", [schema], |r| r.get(0))
