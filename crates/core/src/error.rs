@@ -62,6 +62,10 @@ pub enum PowerSyncError {
         /// What the extension was doing, e.g. `replacing into users, id = 1`.
         context: Option<String>,
     },
+    /// A statement contained a NUL character and could not be handed to SQLite (the
+    /// reference fails while converting it to a C string).
+    #[error("Allocating c string: nul byte found in provided data at position: {0}")]
+    NulInString(usize),
     /// An error whose message is reported verbatim, without category wording.
     #[error("{message}")]
     Plain {
@@ -169,6 +173,7 @@ impl PowerSyncError {
                 ffi::SQLITE_ABORT
             }
             Self::LocalData(_) => ffi::SQLITE_CORRUPT,
+            Self::NulInString(_) => ffi::SQLITE_FORMAT,
             Self::Internal(_) => ffi::SQLITE_INTERNAL,
             Self::Sqlite { code, .. } | Self::Plain { code, .. } => *code,
         }
