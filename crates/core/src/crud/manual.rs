@@ -1,8 +1,8 @@
 //! `powersync_crud_(data TEXT, options INT HIDDEN)`: stores complete CRUD entries built by
 //! the caller (insert-only tables), without the simple table's side effects (spec §9.3).
 
-use super::args::{Arg, TextBytes};
-use super::vtab::{ActiveTx, CrudMode};
+use super::args::TextBytes;
+use super::vtab::{ActiveTx, Columns, CrudMode};
 use crate::error::{Result, SqlResultExt};
 use rusqlite::Connection;
 use std::ffi::CStr;
@@ -22,9 +22,9 @@ const INSERT: &str = "WITH insertion (tx_id, data) AS (VALUES (?1, ?2))\nINSERT 
 impl CrudMode for Manual {
     const SCHEMA: &'static CStr = c"CREATE TABLE powersync_crud_(data TEXT, options INT HIDDEN);";
 
-    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: &[Arg<'_>]) -> Result<()> {
-        let options = columns[1].int();
-        let data = columns[0].text();
+    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: Columns<'_>) -> Result<()> {
+        let options = columns.get(1).int();
+        let data = columns.get(0).text();
         let mut stmt = conn.prepare_cached(INSERT).sql_context(INSERT)?;
         stmt.execute((tx.id, TextBytes(data), options))
             .sql_context(INSERT.trim_end())?;

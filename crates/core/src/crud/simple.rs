@@ -5,8 +5,8 @@
 //! re-evaluates it against server state) and, once per transaction, closes the local write
 //! gate in `ps_kv` (downloaded data is not applied while local writes are unacknowledged).
 
-use super::args::{Arg, TextBytes};
-use super::vtab::{ActiveTx, CrudMode};
+use super::args::TextBytes;
+use super::vtab::{ActiveTx, Columns, CrudMode};
 use crate::error::{Result, SqlResultExt};
 use rusqlite::Connection;
 use std::ffi::CStr;
@@ -30,19 +30,19 @@ const CLOSE_GATE_STATEMENTS: [&str; 2] = [
 impl CrudMode for Simple {
     const SCHEMA: &'static CStr = c"CREATE TABLE powersync_crud(op TEXT, id TEXT, type TEXT, data TEXT, old_values TEXT, metadata TEXT, options INT HIDDEN);";
 
-    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: &[Arg<'_>]) -> Result<()> {
+    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: Columns<'_>) -> Result<()> {
         // Same read order as the reference: a value's type must be read before it is
         // converted to text.
-        let options = columns[6].int();
-        let op = columns[0].text();
-        let id = columns[1].text();
-        let row_type = columns[2].text();
-        let metadata = columns[5].text_if_text();
-        let data = columns[3].text_if_text();
+        let options = columns.get(6).int();
+        let op = columns.get(0).text();
+        let id = columns.get(1).text();
+        let row_type = columns.get(2).text();
+        let metadata = columns.get(5).text_if_text();
+        let data = columns.get(3).text_if_text();
         if options & IGNORE_EMPTY_UPDATE != 0 && op == Some(b"PATCH") && data == Some(b"{}") {
             return Ok(());
         }
-        let old = columns[4].text_if_text();
+        let old = columns.get(4).text_if_text();
         let entry = crud_entry_json(op, id, row_type, data, old, metadata);
 
         let mut stmt = conn.prepare_cached(INSERT_CRUD).sql_context(INSERT_CRUD)?;

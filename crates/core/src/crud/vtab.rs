@@ -9,6 +9,7 @@ use crate::util::sqlite_value::int64_of;
 use rusqlite::types::ValueRef;
 use rusqlite::vtab::{
     CreateVTab, IndexInfo, Inserts, TransactionVTab, UpdateVTab, Updates, VTab, VTabConnection, VTabKind,
+    Values,
 };
 use rusqlite::{ffi, Connection};
 use std::borrow::Cow;
@@ -20,9 +21,23 @@ pub trait CrudMode: Default + 'static {
     /// The exact `declare_vtab` statement.
     const SCHEMA: &'static CStr;
 
-    /// Records one inserted row. `columns` are the table's columns in declaration order
+    /// Records one inserted row; `columns` gives the table's columns in declaration order
     /// (hidden `options` last).
-    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: &[Arg<'_>]) -> Result<()>;
+    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: Columns<'_>) -> Result<()>;
+}
+
+/// The column values of one xUpdate insert.
+#[derive(Clone, Copy)]
+pub struct Columns<'a> {
+    args: &'a Values<'a>,
+}
+
+impl<'a> Columns<'a> {
+    /// Column `i` in declaration order.
+    pub fn get(self, i: usize) -> Arg<'a> {
+        // argv[0] is the old rowid (NULL), argv[1] the new rowid, then the columns.
+        Arg::of(self.args, i + 2)
+    }
 }
 
 /// The CRUD transaction a table takes part in.
@@ -155,9 +170,7 @@ impl<M: CrudMode> UpdateVTab<'_> for CrudTab<M> {
             .tx
             .as_mut()
             .ok_or_else(|| PowerSyncError::state("Not in tx"))?;
-        // argv[0] is the old rowid (NULL), argv[1] the new rowid, then the columns.
-        let columns: Vec<Arg<'_>> = (2..args.len()).map(|i| Arg::of(args, i)).collect();
-        self.mode.write(&self.conn, tx, &columns)?;
+        self.mode.write(&self.conn, tx, Columns { args })?;
         Ok(0)
     }
 

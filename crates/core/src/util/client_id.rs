@@ -24,14 +24,13 @@ pub fn client_id(conn: &Connection) -> Result<String> {
         .sql_context(SQL)?;
     match value {
         Some(Some(id)) => Ok(id),
-        // The reference reads the column with an API that reports a NULL value as the
-        // pseudo result code NULL (5000), while SQLite's message still describes the last
-        // step. Reproduced verbatim since SDK code may surface it.
-        Some(None) => Err(PowerSyncError::Plain {
+        // The reference reads the column with an API that reports a NULL value as the pseudo
+        // result code NULL (5000), while SQLite's message still describes the last step.
+        Some(None) => Err(PowerSyncError::Sqlite {
+            sql: Some(SQL.to_string()),
             code: 5000,
-            message: format!(
-                "powersync_client_id: statement {SQL}: internal SQLite call returned NULL: another row available"
-            ),
+            message: "another row available".to_string(),
+            context: None,
         }),
         None => Err(PowerSyncError::MissingClientId),
     }

@@ -5,9 +5,11 @@
 //! (which also uses serde_json) formats them.
 
 use crate::error::{PowerSyncError, Result};
-use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE};
+use crate::sql_fn::{self, Call, Output, DETERMINISTIC, RESULT_SUBTYPE};
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Computes the diff of two JSON object texts. `new` is parsed first, so when both are
 /// malformed the error names the problem in `new` (as the reference does).
@@ -34,6 +36,16 @@ pub fn diff_objects(old: &str, new: &str) -> Result<String> {
     Ok(Value::Object(new).to_string())
 }
 
+/// Argument `i` as `sqlite3_value_text` would give it (NULL → empty), borrowed when it
+/// already is valid UTF-8 text: this runs for every row written through a view.
+fn text_arg<'a>(call: &'a Call<'_>, i: usize) -> Cow<'a, str> {
+    match call.arg(i) {
+        ValueRef::Text(bytes) => String::from_utf8_lossy(bytes),
+        ValueRef::Null => Cow::Borrowed(""),
+        _ => Cow::Owned(call.text_lossy(i)),
+    }
+}
+
 /// Registers `powersync_diff` (DETERMINISTIC, RESULT_SUBTYPE). The result carries no JSON
 /// subtype: the reference sets the subtype before the text, which clears it again, and
 /// generated triggers always wrap the call in `json(...)`, so we keep that observable effect.
@@ -44,9 +56,10 @@ pub fn register(conn: &Connection) -> Result<()> {
         2,
         DETERMINISTIC | RESULT_SUBTYPE,
         |call| {
-            let old = call.text_lossy(0);
-            let new = call.text_lossy(1);
-            Ok(Output::Text(diff_objects(&old, &new)?))
+            Ok(Output::Text(diff_objects(
+                &text_arg(call, 0),
+                &text_arg(call, 1),
+            )?))
         },
     )
 }
