@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/fetch-reference.sh || echo "!!! reference extension unavailable: differential tests will be SKIPPED !!!"
 cargo build --release -p powersync-loadable
 cargo build --release -p powersync-static
-cargo test --release "$@"
+cargo test --release --no-fail-fast "$@"

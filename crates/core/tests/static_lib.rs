@@ -52,7 +52,9 @@ fn static_library_registers_on_system_sqlite() {
     let cc = Command::new("cc")
         .arg(&src)
         .arg(&lib)
-        .args(["-lsqlite3", "-lpthread", "-ldl", "-lm", "-o"])
+        // --gc-sections drops rusqlite wrappers of APIs newer than the system SQLite (3.40), which
+        // PowerSync never calls; apps linking against an older SQLite need it too.
+        .args(["-lsqlite3", "-lpthread", "-ldl", "-lm", "-Wl,--gc-sections", "-o"])
         .arg(&exe)
         .output()
         .expect("a C compiler");
