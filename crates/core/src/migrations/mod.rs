@@ -18,7 +18,6 @@ mod up;
 mod version;
 
 pub use exec::exec_script;
-pub use version::sqlite_int;
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output};
@@ -41,7 +40,7 @@ pub fn register(conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> 
     sql_fn::register(conn, "powersync_test_migration", 1, 0, |call| {
         call.require_transaction()?;
         // Read like sqlite3_value_int: 'abc' and NULL are 0, 2.9 is 2, large values wrap.
-        let target = sqlite_int(call.arg(0));
+        let target = crate::util::sqlite_value::int_of(call.arg(0));
         migrate_to(&call.connection(), target)?;
         Ok(Output::Text(String::new()))
     })?;

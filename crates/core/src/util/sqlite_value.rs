@@ -110,3 +110,34 @@ mod tests {
         assert_eq!(int64_of(ValueRef::Real(1e300)), i64::MAX);
     }
 }
+
+#[cfg(test)]
+mod int_tests {
+    use super::*;
+
+    #[test]
+    fn converts_like_sqlite3_value_int() {
+        assert_eq!(int_of(ValueRef::Null), 0);
+        assert_eq!(int_of(ValueRef::Integer(4_294_967_299)), 3);
+        assert_eq!(int_of(ValueRef::Integer(-1)), -1);
+        assert_eq!(int_of(ValueRef::Real(2.9)), 2);
+        assert_eq!(int_of(ValueRef::Real(-2.9)), -2);
+        assert_eq!(int_of(ValueRef::Real(f64::NAN)), 0);
+        assert_eq!(int_of(ValueRef::Text(b"abc")), 0);
+        assert_eq!(int_of(ValueRef::Text(b"  12abc")), 12);
+        assert_eq!(int_of(ValueRef::Text(b"-7")), -7);
+        assert_eq!(int_of(ValueRef::Text(b"2.9e3")), 2);
+        assert_eq!(int_of(ValueRef::Blob(b"5")), 5);
+    }
+
+    #[test]
+    fn agrees_with_sqlite_for_plain_integers() {
+        let conn = Connection::open_in_memory().unwrap();
+        for text in ["0", "13", "-4", "99999999999999999999"] {
+            let v: i64 = conn
+                .query_row("SELECT CAST(?1 AS INTEGER)", [text], |r| r.get(0))
+                .unwrap();
+            assert_eq!(int64_of(ValueRef::Text(text.as_bytes())), v, "{text}");
+        }
+    }
+}
