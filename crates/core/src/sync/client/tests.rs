@@ -1,0 +1,1 @@
+//! Unit tests of the state machine with an in-memory store.
