@@ -5,7 +5,7 @@
 use super::client::subscriptions::offline_streams;
 use super::client::SyncEvent;
 use super::instructions;
-use super::options::{StartOptions, StreamKey, SubscriptionChange};
+use super::options::{StartSyncStream, StreamKey, SubscriptionChange};
 use super::status::SyncStatus;
 use super::storage::{self, kv, SqlStore};
 use super::SyncState;
@@ -83,8 +83,8 @@ fn json<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T> {
 fn decode<'a>(call: &'a Call<'_>, op: &str, payload_text: &'a str) -> Result<Command<'a>> {
     Ok(match op {
         "start" => Command::Event(SyncEvent::Start(Box::new(match call.arg(1) {
-            ValueRef::Text(_) => json::<StartOptions>(payload_text)?,
-            _ => StartOptions::default(),
+            ValueRef::Text(_) => json::<StartSyncStream>(payload_text)?,
+            _ => StartSyncStream::default(),
         }))),
         "stop" => Command::Event(SyncEvent::Stop),
         "line_text" => Command::Event(SyncEvent::TextLine(text_arg(

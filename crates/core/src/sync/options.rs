@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 
 use super::raw_tables::RawTable;
 
-/// Payload of `start` (all fields optional, unknown fields ignored).
+/// Payload of `start` (all fields optional, unknown fields ignored). Named like the
+/// reference's type because serde_json quotes the type name in errors.
 #[derive(Debug, Deserialize)]
-pub struct StartOptions {
+pub struct StartSyncStream {
     /// Copied into `request.parameters` (serde_json re-serialises it, keys sorted).
     #[serde(default)]
     pub parameters: Option<Map<String, Value>>,
@@ -34,7 +35,7 @@ pub struct StartOptions {
     pub diagnostics: Option<Map<String, Value>>,
 }
 
-impl Default for StartOptions {
+impl Default for StartSyncStream {
     fn default() -> Self {
         Self {
             parameters: None,
@@ -126,16 +127,16 @@ mod tests {
 
     #[test]
     fn start_defaults() {
-        let o: StartOptions = serde_json::from_str("{}").unwrap();
+        let o: StartSyncStream = serde_json::from_str("{}").unwrap();
         assert!(o.include_defaults);
         assert_eq!(o.checkpoint_mode, CheckpointMode::Legacy);
-        let o: StartOptions = serde_json::from_str(
+        let o: StartSyncStream = serde_json::from_str(
             r#"{"app_metadata": { "k" : 1 }, "active_streams":[{"name":"a","params":{ "x":1}}]}"#,
         )
         .unwrap();
         assert_eq!(o.app_metadata.unwrap().get(), r#"{ "k" : 1 }"#);
         assert_eq!(o.active_streams[0].params_text(), r#"{ "x":1}"#);
-        let e = serde_json::from_str::<StartOptions>(r#"{"schema":{}}"#).unwrap_err();
+        let e = serde_json::from_str::<StartSyncStream>(r#"{"schema":{}}"#).unwrap_err();
         assert_eq!(e.to_string(), "missing field `tables` at line 1 column 12");
     }
 

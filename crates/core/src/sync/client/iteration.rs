@@ -7,7 +7,7 @@ use super::target::Target;
 use super::{Outcome, SyncEvent};
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
-use crate::sync::options::{CheckpointMode, StartOptions, StreamKey};
+use crate::sync::options::{CheckpointMode, StartSyncStream, StreamKey};
 use crate::sync::protocol::{Checkpoint, CheckpointDiff, DataLine, SyncLine};
 use crate::sync::status::{BucketProgress, DownloadProgress, SyncStatus};
 use serde::Serialize;
@@ -30,8 +30,10 @@ pub struct Iteration {
     active_streams: Vec<StreamKey>,
     diagnostics: Option<DiagnosticsState>,
     status: SyncStatus,
-    /// JSON of the last emitted status, for de-duplication.
-    published: Option<String>,
+    /// The last emitted status, for de-duplication: its JSON and its per-bucket progress
+    /// (the reference compares the whole in-memory status, so progress changes that do not
+    /// show in the per-priority aggregate still count).
+    published: Option<(String, Option<HashMap<String, BucketProgress>>)>,
     phase: Phase,
     /// Explicit subscriptions the current request was built with.
     request: SubscriptionRequest,
@@ -74,7 +76,7 @@ struct SubscriptionJson<'a> {
 impl Iteration {
     /// Starts an iteration (spec §5.3).
     pub(crate) fn start(
-        options: StartOptions,
+        options: StartSyncStream,
         store: &mut dyn SyncStore,
     ) -> Result<(Iteration, Vec<Instruction>)> {
         let mut status = SyncStatus {
@@ -165,9 +167,32 @@ impl Iteration {
     /// Emits the status if it differs from the last published one.
     fn publish_status(&mut self, out: &mut Vec<Instruction>) {
         let json = self.status.to_json();
-        if self.published.as_deref() != Some(json.as_str()) {
-            self.published = Some(json.clone());
+        let buckets = self.status.downloading.as_ref().map(|d| &d.buckets);
+        let same = self
+            .published
+            .as_ref()
+            .is_some_and(|(j, b)| *j == json && b.as_ref() == buckets);
+        if !same {
+            self.published = Some((json.clone(), buckets.cloned()));
             out.push(Instruction::status(json));
+        }
+    }
+
+    /// Fast path of [`Self::publish_status`] after `n` ops were added to `bucket`: the
+    /// per-priority totals change exactly when the per-bucket values do, so only the JSON is
+    /// compared and the published copy is updated in place (no O(buckets) work per line).
+    fn publish_status_after_data(&mut self, bucket: &str, n: i64, out: &mut Vec<Instruction>) {
+        let json = self.status.to_json();
+        match self.published.as_mut() {
+            Some((published, buckets)) if *published != json => {
+                if let Some(p) = buckets.as_mut().and_then(|b| b.get_mut(bucket)) {
+                    p.since_last += n;
+                }
+                *published = json.clone();
+                out.push(Instruction::status(json));
+            }
+            Some(_) => {}
+            None => self.publish_status(out),
         }
     }
 
@@ -239,33 +264,36 @@ impl Iteration {
     }
 
     fn line(&mut self, line: SyncLine<'_>, size: usize, store: &mut dyn SyncStore) -> Result<Outcome> {
-        {
-            {
-                // Silently marked connected before the line is interpreted (spec §5.2).
-                self.status.connected = true;
-                self.status.connecting = false;
-                let outcome = self.handle_line(line, size, store)?;
-                let mut out = outcome.instructions;
-                if !outcome.ended {
-                    self.publish_status_before_diagnostics(&mut out);
-                }
-                Ok(Outcome {
-                    instructions: out,
-                    ended: outcome.ended,
-                })
-            }
+        // Silently marked connected before the line is interpreted (spec §5.2).
+        self.status.connected = true;
+        self.status.connecting = false;
+        let data = match &line {
+            SyncLine::Data(d) => Some((d.bucket.to_string(), d.data.len() as i64)),
+            _ => None,
+        };
+        let outcome = self.handle_line(line, size, store)?;
+        let mut out = outcome.instructions;
+        if !outcome.ended {
+            self.publish_status_before_diagnostics(&mut out, data.as_ref().map(|(b, n)| (b.as_str(), *n)));
         }
+        Ok(Outcome {
+            instructions: out,
+            ended: outcome.ended,
+        })
     }
 
     /// Inserts the status (if changed) before trailing diagnostics instructions, which the
     /// reference emits after the status.
-    fn publish_status_before_diagnostics(&mut self, out: &mut Vec<Instruction>) {
+    fn publish_status_before_diagnostics(&mut self, out: &mut Vec<Instruction>, data: Option<(&str, i64)>) {
         let at = out
             .iter()
             .position(|i| matches!(i, Instruction::HandleDiagnostics(_)))
             .unwrap_or(out.len());
         let mut status = Vec::new();
-        self.publish_status(&mut status);
+        match data {
+            Some((bucket, n)) => self.publish_status_after_data(bucket, n, &mut status),
+            None => self.publish_status(&mut status),
+        }
         if let Some(s) = status.pop() {
             out.insert(at, s);
         }

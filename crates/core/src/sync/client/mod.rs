@@ -18,7 +18,7 @@ mod tests;
 
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::Instruction;
-use crate::sync::options::{StartOptions, StreamKey};
+use crate::sync::options::{StartSyncStream, StreamKey};
 pub use iteration::Iteration;
 pub use store::SyncStore;
 
@@ -26,7 +26,7 @@ pub use store::SyncStore;
 #[derive(Debug)]
 pub enum SyncEvent<'a> {
     /// `start` with its decoded payload.
-    Start(Box<StartOptions>),
+    Start(Box<StartSyncStream>),
     /// `stop`.
     Stop,
     /// `line_text`: one JSON sync line (decoded by the state machine, so that decode errors
