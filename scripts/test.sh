@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/fetch-reference.sh || echo "!!! reference extension unavailable: differential tests will be SKIPPED !!!"
 cargo build --release -p powersync-loadable
+cargo build --release -p powersync-static
 cargo test --release "$@"

@@ -1,5 +1,6 @@
 //! `powersync`: a SQLite shell with the PowerSync core registered.
 
+mod replay;
 mod shell;
 
 use clap::{Parser, Subcommand};
@@ -16,11 +17,15 @@ enum Command {
     /// Open a database with PowerSync registered and run SQL from the arguments, or from
     /// standard input when none are given. Rows are printed like the sqlite3 shell's.
     Sql(shell::SqlArgs),
+    /// Replay recorded sync lines (NDJSON or BSON) through `powersync_control` into a
+    /// database, printing the instructions (or a progress bar and a summary).
+    Replay(replay::ReplayArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Sql(args) => shell::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }

@@ -62,6 +62,10 @@ pub enum PowerSyncError {
         /// What the extension was doing, e.g. `replacing into users, id = 1`.
         context: Option<String>,
     },
+    /// A statement contained a NUL character and could not be handed to SQLite (the
+    /// reference fails while converting it to a C string).
+    #[error("Allocating c string: nul byte found in provided data at position: {0}")]
+    NulInString(usize),
     /// An error whose message is reported verbatim, without category wording.
     #[error("{message}")]
     Plain {
@@ -135,6 +139,14 @@ impl PowerSyncError {
                 message: msg.unwrap_or_else(|| e.to_string()),
                 context: None,
             },
+            // Prepare errors carry the offending token's offset; the reference reports only
+            // sqlite3_errmsg.
+            rusqlite::Error::SqlInputError { error, msg, .. } => Self::Sqlite {
+                sql,
+                code: error.extended_code,
+                message: msg,
+                context: None,
+            },
             other => Self::Sqlite {
                 sql,
                 code: ffi::SQLITE_ERROR,
@@ -161,6 +173,7 @@ impl PowerSyncError {
                 ffi::SQLITE_ABORT
             }
             Self::LocalData(_) => ffi::SQLITE_CORRUPT,
+            Self::NulInString(_) => ffi::SQLITE_FORMAT,
             Self::Internal(_) => ffi::SQLITE_INTERNAL,
             Self::Sqlite { code, .. } | Self::Plain { code, .. } => *code,
         }
@@ -200,6 +213,11 @@ impl<T> SqlResultExt<T> for rusqlite::Result<T> {
 
 /// The name the reference prints for an SQLite result code (e.g. `BUSY`, `CONSTRAINT_NOTNULL`).
 pub fn code_name(code: i32) -> String {
+    if code == 5000 {
+        // `ResultCode::NULL` of the reference's SQLite bindings, reported when a column it
+        // expected to be text was NULL (e.g. a down-migration entry without `sql`).
+        return "NULL".to_string();
+    }
     let primary = match code & 0xff {
         0 => "OK",
         1 => "ERROR",

@@ -125,7 +125,8 @@ impl Call<'_> {
 
     /// Fails unless the connection is inside an explicit transaction.
     pub fn require_transaction(&self) -> Result<()> {
-        if in_transaction(self.db) {
+        // SAFETY: `db` is the live connection executing this function.
+        if unsafe { ffi::sqlite3_get_autocommit(self.db) } == 0 {
             Ok(())
         } else {
             Err(PowerSyncError::NotInTransaction)
@@ -133,10 +134,9 @@ impl Call<'_> {
     }
 }
 
-/// True if `db` is not in autocommit mode.
-pub fn in_transaction(db: *mut ffi::sqlite3) -> bool {
-    // SAFETY: `db` is a valid open connection (callers pass the function's own connection).
-    unsafe { ffi::sqlite3_get_autocommit(db) == 0 }
+/// True if `conn` is inside an explicit transaction (not in autocommit mode).
+pub fn in_transaction(conn: &Connection) -> bool {
+    !conn.is_autocommit()
 }
 
 type BoxedFn = Box<dyn Fn(&Call<'_>) -> Result<Output> + 'static>;

@@ -23,10 +23,6 @@ pub unsafe extern "C" fn sqlite3_powersync_init(
 /// afterwards has PowerSync. Returns the result of `sqlite3_auto_extension`.
 #[unsafe(no_mangle)]
 pub extern "C" fn powersync_init_static() -> c_int {
-    type Entry =
-        unsafe extern "C" fn(*mut ffi::sqlite3, *mut *mut c_char, *const ffi::sqlite3_api_routines) -> c_int;
-    let entry: Entry = sqlite3_powersync_init;
-    // SAFETY: sqlite3_auto_extension takes the entry point as a type-erased function pointer
-    // and calls it with the (db, pzErrMsg, pApi) signature, which is `entry`'s.
-    unsafe { ffi::sqlite3_auto_extension(Some(std::mem::transmute::<Entry, unsafe extern "C" fn()>(entry))) }
+    // SAFETY: the entry point has exactly the signature sqlite3_auto_extension expects.
+    unsafe { ffi::sqlite3_auto_extension(Some(sqlite3_powersync_init)) }
 }

@@ -1,16 +1,37 @@
 //! The local write queue: `powersync_crud` / `powersync_crud_` virtual tables, `ps_crud` rows
 //! and `ps_tx` transaction ids. Spec: schema-and-crud §9.
+//!
+//! Generated triggers (and raw-table triggers) record local changes by inserting into these
+//! eponymous virtual tables. Virtual tables, unlike triggers, get xBegin/xCommit/xRollback
+//! callbacks, which is how every change of one SQLite transaction gets the same `tx_id`.
+
+mod args;
+mod manual;
+mod simple;
+mod vtab;
 
 use crate::error::Result;
 use crate::state::ConnectionState;
+use rusqlite::vtab::Module;
 use rusqlite::Connection;
 use std::sync::Arc;
 
+pub use simple::crud_entry_json;
+
 /// The CRUD transaction id shared by both CRUD virtual tables within one SQLite transaction.
+///
+/// Whichever table SQLite begins first allocates the id from `ps_tx` and publishes it here;
+/// the other one reuses it. The allocating table clears it when the transaction ends.
 #[derive(Debug, Default)]
-pub struct CrudTxState {}
+pub struct CrudTxState {
+    current_tx: Option<i64>,
+}
 
 /// Registers the CRUD virtual tables.
-pub fn register(_conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> {
+pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+    const SIMPLE: Module<'static, vtab::CrudTab<simple::Simple>> = Module::update_module_with_tx();
+    const MANUAL: Module<'static, vtab::CrudTab<manual::Manual>> = Module::update_module_with_tx();
+    conn.create_module(c"powersync_crud_", &MANUAL, Some(state.clone()))?;
+    conn.create_module(c"powersync_crud", &SIMPLE, Some(state.clone()))?;
     Ok(())
 }

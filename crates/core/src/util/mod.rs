@@ -1,19 +1,51 @@
 //! Utility SQL functions (schema-and-crud §10): version, uuid, diff, json_merge,
-//! strip_subtype, key-encoding repair, client id, clear, resync, update hooks, drop_view,
+//! strip_subtype, key-encoding repair, client id, clear, resync, update hooks,
 //! in_sync_operation and the pre-close virtual table.
 
+pub mod clear;
+pub mod client_id;
+pub mod diff;
+pub mod exec;
+pub mod json_merge;
+pub mod key_encoding;
+pub mod pre_close;
+pub mod sqlite_value;
 pub mod update_hooks;
+pub mod uuid;
 
 use crate::error::Result;
-use crate::sql_fn::{self, Output};
+use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE, SUBTYPE};
 use crate::state::ConnectionState;
 use rusqlite::Connection;
 use std::sync::Arc;
 
-/// Registers the utility functions.
-pub fn register(conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> {
+/// Registers the utility functions and the pre-close virtual table. Flags follow the
+/// reference exactly (spec §2.1): nothing is INNOCUOUS, so generated triggers calling these
+/// functions fail under `PRAGMA trusted_schema=OFF` just as they do with the reference.
+pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     sql_fn::register(conn, "powersync_rs_version", 0, 0, |_| {
         Ok(Output::Text(crate::version::version_string()))
     })?;
+    uuid::register(conn)?;
+    diff::register(conn)?;
+    key_encoding::register(conn)?;
+    json_merge::register(conn)?;
+    // The argument is returned unchanged; `Output::Arg` clears its subtype, which is the
+    // whole point: `json_object('k', NEW.col)` must embed JSON-looking text as a string.
+    sql_fn::register(
+        conn,
+        "powersync_strip_subtype",
+        1,
+        DETERMINISTIC | SUBTYPE | RESULT_SUBTYPE,
+        |_| Ok(Output::Arg(0)),
+    )?;
+    clear::register(conn, state)?;
+    client_id::register(conn)?;
+    let in_sync = state.clone();
+    sql_fn::register(conn, "powersync_in_sync_operation", 0, 0, move |_| {
+        Ok(Output::Integer(in_sync.in_sync_local().into()))
+    })?;
+    update_hooks::register(conn, state)?;
+    pre_close::register(conn, state)?;
     Ok(())
 }

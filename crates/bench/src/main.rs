@@ -1,0 +1,332 @@
+//! `powersync-bench`: runs the same generated sync workload through our library and through
+//! the reference extension in one run, and prints the throughput ratio.
+//!
+//! Measured the way SDKs run it: a file database in WAL mode, `synchronous=NORMAL`, a 50 MB
+//! page cache, each `powersync_control` call in its own transaction.
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use rusqlite::types::Value;
+use rusqlite::Connection;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Sync throughput: ours vs the reference PowerSync extension")]
+struct Args {
+    /// Path of the reference extension (default: target/reference/libpowersync_x64.linux.so,
+    /// fetched by scripts/fetch-reference.sh).
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Initial-sync sizes (total ops over 10 buckets).
+    #[arg(long, value_delimiter = ',', default_values_t = vec![100_000usize, 1_000_000])]
+    ops: Vec<usize>,
+    /// Rows in the database before the incremental checkpoints.
+    #[arg(long, default_value_t = 100_000)]
+    incremental_base: usize,
+    /// Only run workloads whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Ops per data line.
+    #[arg(long, default_value_t = 1000)]
+    ops_per_line: usize,
+}
+
+const BUCKETS: usize = 10;
+const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","type":"TEXT"},{"name":"description","type":"TEXT"},{"name":"n","type":"INTEGER"},{"name":"r","type":"REAL"}]}]}"#;
+
+/// One `powersync_control` call.
+#[derive(Clone)]
+struct Call {
+    op: &'static str,
+    payload: Value,
+}
+
+/// A workload: calls to set up (not timed) and calls to measure.
+struct Workload {
+    name: String,
+    ops: usize,
+    setup: Vec<Call>,
+    measured: Vec<Call>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    Bson,
+}
+
+fn line(encoding: Encoding, value: serde_json::Value) -> Call {
+    match encoding {
+        Encoding::Json => Call {
+            op: "line_text",
+            payload: Value::Text(value.to_string()),
+        },
+        Encoding::Bson => {
+            let doc = bson::to_document(&value).expect("JSON lines are valid BSON documents");
+            let mut bytes = Vec::new();
+            doc.to_writer(&mut bytes).expect("in-memory write");
+            Call {
+                op: "line_binary",
+                payload: Value::Blob(bytes),
+            }
+        }
+    }
+}
+
+fn op_checksum(op_id: usize) -> u32 {
+    // A cheap deterministic spread over the whole u32 range (exercises wrapping sums).
+    (op_id as u32).wrapping_mul(2_654_435_761)
+}
+
+fn row(id: usize, version: usize) -> String {
+    json!({
+        "name": format!("item {id}"),
+        "description": format!("description of item {id}, version {version}, with some padding text"),
+        "n": id,
+        "r": id as f64 / 7.0,
+    })
+    .to_string()
+}
+
+/// Builds the lines of an initial sync of `ops` rows over 10 buckets.
+/// Returns the lines, the per-bucket checksums and the last op id.
+fn initial_sync(encoding: Encoding, ops: usize, per_line: usize) -> (Vec<Call>, Vec<u32>, usize) {
+    let mut checksums = vec![0u32; BUCKETS];
+    let mut data_lines = Vec::new();
+    let per_bucket = ops / BUCKETS;
+    let mut op_id = 0;
+    for (b, checksum) in checksums.iter_mut().enumerate() {
+        let mut start = 0;
+        while start < per_bucket {
+            let end = (start + per_bucket.min(per_line)).min(per_bucket);
+            let entries: Vec<_> = (start..end)
+                .map(|i| {
+                    op_id += 1;
+                    let cs = op_checksum(op_id);
+                    *checksum = checksum.wrapping_add(cs);
+                    json!({"op_id": op_id.to_string(), "op": "PUT", "object_type": "items",
+                           "object_id": format!("b{b}-{i}"), "checksum": cs, "subkey": null,
+                           "data": row(b * per_bucket + i, 0)})
+                })
+                .collect();
+            data_lines.push(line(
+                encoding,
+                json!({"data": {"bucket": format!("bucket{b}"), "data": entries}}),
+            ));
+            start = end;
+        }
+    }
+    let mut calls = vec![checkpoint(encoding, op_id, &checksums, per_bucket)];
+    calls.extend(data_lines);
+    calls.push(line(
+        encoding,
+        json!({"checkpoint_complete": {"last_op_id": op_id.to_string()}}),
+    ));
+    (calls, checksums, op_id)
+}
+
+fn checkpoint(encoding: Encoding, last: usize, checksums: &[u32], count: usize) -> Call {
+    let buckets: Vec<_> = checksums
+        .iter()
+        .enumerate()
+        .map(|(b, cs)| json!({"bucket": format!("bucket{b}"), "checksum": cs, "priority": 3, "count": count}))
+        .collect();
+    line(
+        encoding,
+        json!({"checkpoint": {"last_op_id": last.to_string(), "write_checkpoint": null, "buckets": buckets}}),
+    )
+}
+
+fn start_call() -> Call {
+    Call {
+        op: "start",
+        payload: Value::Text(
+            json!({"schema": serde_json::from_str::<serde_json::Value>(SCHEMA).unwrap()}).to_string(),
+        ),
+    }
+}
+
+fn workloads(args: &Args) -> Vec<Workload> {
+    let mut out = Vec::new();
+    for &ops in &args.ops {
+        for encoding in [Encoding::Json, Encoding::Bson] {
+            let name = format!(
+                "initial sync {ops} ops, 10 buckets, {}",
+                if encoding == Encoding::Json {
+                    "JSON"
+                } else {
+                    "BSON"
+                }
+            );
+            let (lines, _, _) = initial_sync(encoding, ops, args.ops_per_line);
+            let mut measured = vec![start_call()];
+            measured.extend(lines);
+            out.push(Workload {
+                name,
+                ops,
+                setup: vec![],
+                measured,
+            });
+        }
+    }
+    // 100 incremental checkpoints of 100 changed rows over a database of `incremental_base` rows.
+    let base = args.incremental_base;
+    let (mut setup, mut checksums, mut op_id) = initial_sync(Encoding::Json, base, args.ops_per_line);
+    setup.insert(0, start_call());
+    let per_bucket = base / BUCKETS;
+    let mut measured = Vec::new();
+    for round in 0..100 {
+        let bucket = round % BUCKETS;
+        let entries: Vec<_> = (0..100)
+            .map(|k| {
+                op_id += 1;
+                let cs = op_checksum(op_id);
+                checksums[bucket] = checksums[bucket].wrapping_add(cs);
+                let i = (round * 100 + k) % per_bucket;
+                json!({"op_id": op_id.to_string(), "op": "PUT", "object_type": "items",
+                       "object_id": format!("b{bucket}-{i}"), "checksum": cs, "subkey": null,
+                       "data": row(bucket * per_bucket + i, round + 1)})
+            })
+            .collect();
+        measured.push(line(
+            Encoding::Json,
+            json!({"checkpoint_diff": {"last_op_id": op_id.to_string(), "write_checkpoint": null, "removed_buckets": [],
+                   "updated_buckets": [{"bucket": format!("bucket{bucket}"), "checksum": checksums[bucket], "priority": 3, "count": per_bucket + 100 * (round / BUCKETS + 1)}]}}),
+        ));
+        measured.push(line(
+            Encoding::Json,
+            json!({"data": {"bucket": format!("bucket{bucket}"), "data": entries}}),
+        ));
+        measured.push(line(
+            Encoding::Json,
+            json!({"checkpoint_complete": {"last_op_id": op_id.to_string()}}),
+        ));
+    }
+    out.push(Workload {
+        name: format!("100 incremental checkpoints x 100 rows over {base} rows, JSON"),
+        ops: 10_000,
+        setup,
+        measured,
+    });
+    if let Some(filter) = &args.filter {
+        out.retain(|w| w.name.contains(filter.as_str()));
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Impl<'a> {
+    Ours,
+    Reference(&'a Path),
+}
+
+fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
+    let path = dir.join("bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let conn = Connection::open(&path)?;
+    match which {
+        Impl::Ours => powersync_core::register(&conn)?,
+        // SAFETY: loading the trusted reference extension for comparison.
+        Impl::Reference(lib) => unsafe {
+            let _guard = rusqlite::LoadExtensionGuard::new(&conn)?;
+            conn.load_extension(lib, Some("sqlite3_powersync_init"))?;
+        },
+    }
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -50000;",
+    )?;
+    conn.execute_batch("BEGIN")?;
+    conn.query_row("SELECT powersync_init()", [], |_| Ok(()))?;
+    conn.query_row("SELECT powersync_replace_schema(?)", [SCHEMA], |_| Ok(()))?;
+    conn.execute_batch("COMMIT")?;
+    Ok(conn)
+}
+
+fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
+    conn.execute_batch("BEGIN")?;
+    let result = conn.query_row(
+        "SELECT powersync_control(?, ?)",
+        rusqlite::params![c.op, c.payload],
+        |r| r.get::<_, String>(0),
+    );
+    match result {
+        Ok(out) => {
+            conn.execute_batch("COMMIT")?;
+            if out.contains("Checksums didn't match") {
+                bail!("checksum mismatch: {out}");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK")?;
+            Err(e).with_context(|| format!("powersync_control('{}')", c.op))
+        }
+    }
+}
+
+fn run(which: Impl<'_>, w: &Workload, dir: &Path) -> anyhow::Result<Duration> {
+    let conn = open(which, dir)?;
+    for c in &w.setup {
+        call(&conn, c)?;
+    }
+    let started = Instant::now();
+    for c in &w.measured {
+        call(&conn, c)?;
+    }
+    let elapsed = started.elapsed();
+    let rows: i64 = conn.query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))?;
+    if rows == 0 {
+        bail!("no rows were applied");
+    }
+    Ok(elapsed)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let reference = args
+        .reference
+        .clone()
+        .unwrap_or_else(|| root.join("target/reference/libpowersync_x64.linux.so"));
+    if !reference.exists() {
+        bail!(
+            "{} not found: run scripts/fetch-reference.sh",
+            reference.display()
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("powersync-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for w in workloads(&args) {
+        let theirs = run(Impl::Reference(&reference), &w, &dir);
+        let ours = run(Impl::Ours, &w, &dir);
+        let fmt = |r: &anyhow::Result<Duration>| match r {
+            Ok(d) => format!("{:.3}", d.as_secs_f64()),
+            Err(e) => format!("error: {e:#}"),
+        };
+        let rate = |r: &anyhow::Result<Duration>| match r {
+            Ok(d) => format!("{:.0}", w.ops as f64 / d.as_secs_f64()),
+            Err(_) => "-".into(),
+        };
+        let ratio = match (&ours, &theirs) {
+            (Ok(o), Ok(t)) => format!("{:.2}x", t.as_secs_f64() / o.as_secs_f64()),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            w.name,
+            fmt(&ours),
+            fmt(&theirs),
+            rate(&ours),
+            rate(&theirs),
+            ratio
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! `powersync_crud_(data TEXT, options INT HIDDEN)`: stores complete CRUD entries built by
+//! the caller (insert-only tables), without the simple table's side effects (spec §9.3).
+
+use super::args::{Arg, TextBytes};
+use super::vtab::{ActiveTx, CrudMode};
+use crate::error::{Result, SqlResultExt};
+use rusqlite::Connection;
+use std::ffi::CStr;
+
+/// The manual CRUD table's behaviour.
+#[derive(Debug, Default)]
+pub struct Manual;
+
+/// Inserts the entry verbatim, except that empty PATCHes are dropped when the table has
+/// `ignore_empty_update` (bit 16). The emptiness test is JSON-aware, unlike the simple
+/// table's; writing it in SQL keeps the reference's exact semantics (and its error for
+/// malformed JSON when bit 16 is set).
+const INSERT: &str = "WITH insertion (tx_id, data) AS (VALUES (?1, ?2))\nINSERT INTO ps_crud(tx_id, data)\nSELECT * FROM insertion WHERE (NOT (?3 & 16)) OR data->>'op' != 'PATCH' OR data->'data' != '{}';";
+
+impl CrudMode for Manual {
+    const SCHEMA: &'static CStr = c"CREATE TABLE powersync_crud_(data TEXT, options INT HIDDEN);";
+
+    fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: &[Arg<'_>]) -> Result<()> {
+        let options = columns[1].int();
+        let data = columns[0].text();
+        let mut stmt = conn.prepare_cached(INSERT).sql_context(INSERT)?;
+        stmt.execute((tx.id, TextBytes(data), options))
+            .sql_context(INSERT)?;
+        Ok(())
+    }
+}

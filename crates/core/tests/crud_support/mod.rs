@@ -1,0 +1,93 @@
+//! Helpers shared by the CRUD and utility differential suites (`crud_*.rs`, `util_*.rs`).
+#![allow(dead_code)]
+
+use crate::common;
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+/// Rows of a statement, or its (extended code, message) error.
+pub type Outcome = Result<Vec<Vec<Value>>, (i32, String)>;
+
+/// Runs one statement to completion and returns all its rows or the error (at prepare or
+/// step time).
+pub fn run(conn: &Connection, sql: &str) -> Outcome {
+    run_with(conn, sql, [])
+}
+
+/// Like [`run`] with bound parameters.
+pub fn run_with<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Outcome {
+    let mut stmt = conn
+        .prepare(sql)
+        .map_err(|e| common::error_of::<()>(Err(e)).unwrap())?;
+    let n = stmt.column_count();
+    let mut rows = stmt
+        .query(params)
+        .map_err(|e| common::error_of::<()>(Err(e)).unwrap())?;
+    let mut out = Vec::new();
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => out.push((0..n).map(|i| row.get::<_, Value>(i).unwrap()).collect()),
+            Ok(None) => return Ok(out),
+            Err(e) => return Err(common::error_of::<()>(Err(e)).unwrap()),
+        }
+    }
+}
+
+/// Runs `sql` on both connections and asserts identical outcomes.
+pub fn same(ours: &Connection, reference: &Connection, sql: &str) {
+    same_outcome(ours, reference, sql);
+}
+
+/// Like [`same`], returning the (common) outcome.
+pub fn same_outcome(ours: &Connection, reference: &Connection, sql: &str) -> Outcome {
+    let a = run(ours, sql);
+    let b = run(reference, sql);
+    assert_eq!(a, b, "different outcome for: {sql}");
+    a
+}
+
+/// Runs each statement of `script` (separated by lines containing only `;;`) on both
+/// connections, comparing outcomes. Returns the number of statements compared.
+pub fn same_script(ours: &Connection, reference: &Connection, script: &str) -> usize {
+    let mut n = 0;
+    for sql in script.split("\n;;\n").map(str::trim).filter(|s| !s.is_empty()) {
+        same(ours, reference, sql);
+        n += 1;
+    }
+    n
+}
+
+/// The contents of the CRUD-related internal tables (ps_kv without the random client id),
+/// for comparing both implementations after a sequence of writes.
+pub fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+    let mut out = Vec::new();
+    for (name, sql) in [
+        ("ps_crud", "SELECT id, data, tx_id FROM ps_crud ORDER BY id"),
+        ("ps_tx", "SELECT * FROM ps_tx ORDER BY id"),
+        (
+            "ps_kv",
+            "SELECT key, value, typeof(value) FROM ps_kv WHERE key != 'client_id' ORDER BY key",
+        ),
+        (
+            "ps_updated_rows",
+            "SELECT row_type, row_id, typeof(row_type), typeof(row_id) FROM ps_updated_rows ORDER BY row_type, row_id",
+        ),
+        ("sqlite_sequence", "SELECT * FROM sqlite_sequence ORDER BY name"),
+    ] {
+        out.push((name.to_string(), run(conn, sql).unwrap_or_default()));
+    }
+    out
+}
+
+/// Every table's rows except the client id, for whole-database comparisons.
+pub fn all_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+    common::dump_tables(conn)
+        .into_iter()
+        .map(|(name, mut rows)| {
+            if name == "ps_kv" {
+                rows.retain(|r| r[0] != Value::Text("client_id".into()));
+            }
+            (name, rows)
+        })
+        .collect()
+}
