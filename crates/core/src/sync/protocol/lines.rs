@@ -3,7 +3,15 @@
 //! One set of types for both encodings (JSON text and BSON). Strings borrow from the input
 //! where the encoding allows it (`Cow::Borrowed`), so decoding a data line allocates only the
 //! vectors, not the row payloads.
+//!
+//! The `Deserialize` implementations mirror the reference's serde model (struct names, field
+//! order, which fields default), because its decoder errors quote them, e.g. `invalid type:
+//! null, expected struct DataLine` or `invalid length 1, expected struct BucketChecksum with 5
+//! elements` (structs may also be sent as arrays). Scalars with special rules live in
+//! [`super::de`].
 
+use super::de;
+use serde::Deserialize;
 use std::borrow::Cow;
 
 /// An op id (`last_op_id`, `op_id`, `write_checkpoint`): sent as a decimal string.
@@ -84,30 +92,38 @@ impl SyncLine<'_> {
 }
 
 /// Body of a `checkpoint` line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Checkpoint<'a> {
     /// Op id the checkpoint is at.
+    #[serde(deserialize_with = "de::op_id")]
     pub last_op_id: OpId,
     /// Write checkpoint / checkpoint request id acknowledged by this checkpoint.
+    #[serde(default, deserialize_with = "de::optional_op_id")]
     pub write_checkpoint: Option<OpId>,
     /// Buckets with their checksums (a later entry with the same name wins).
+    #[serde(borrow)]
     pub buckets: Vec<BucketChecksum<'a>>,
     /// Stream descriptions.
+    #[serde(default, borrow)]
     pub streams: Vec<StreamDescription<'a>>,
 }
 
 /// One bucket of a checkpoint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BucketChecksum<'a> {
     /// Bucket name.
+    #[serde(borrow)]
     pub bucket: Cow<'a, str>,
     /// Checksum of all ops of the bucket up to the checkpoint.
     pub checksum: Checksum,
     /// Priority (`None` if absent: default 3).
+    #[serde(default)]
     pub priority: Option<BucketPriority>,
     /// Total number of ops, used for progress.
+    #[serde(default)]
     pub count: Option<i64>,
     /// Why the client has this bucket (stream subscriptions).
+    #[serde(default)]
     pub subscriptions: Vec<BucketSubscriptionReason>,
 }
 
@@ -121,22 +137,26 @@ pub enum BucketSubscriptionReason {
 }
 
 /// A stream described by a checkpoint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct StreamDescription<'a> {
     /// Stream name.
+    #[serde(borrow)]
     pub name: Cow<'a, str>,
     /// Whether it is a default stream (synced without explicit subscription).
     pub is_default: bool,
     /// Errors resolving subscriptions to it.
+    #[serde(borrow)]
     pub errors: Vec<StreamSubscriptionError<'a>>,
 }
 
 /// An error of a stream subscription.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct StreamSubscriptionError<'a> {
     /// Which subscription failed.
+    #[serde(borrow)]
     pub subscription: SubscriptionRef<'a>,
     /// Message from the service.
+    #[serde(borrow)]
     pub message: Cow<'a, str>,
 }
 
@@ -150,31 +170,39 @@ pub enum SubscriptionRef<'a> {
 }
 
 /// Body of a `checkpoint_diff` line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CheckpointDiff<'a> {
     /// New checkpoint op id.
+    #[serde(deserialize_with = "de::op_id")]
     pub last_op_id: OpId,
     /// Buckets added or changed.
+    #[serde(borrow)]
     pub updated_buckets: Vec<BucketChecksum<'a>>,
     /// Buckets removed.
+    #[serde(borrow, deserialize_with = "de::cow_strs")]
     pub removed_buckets: Vec<Cow<'a, str>>,
     /// Write checkpoint of the new target (absent → none).
+    #[serde(default, deserialize_with = "de::optional_op_id")]
     pub write_checkpoint: Option<OpId>,
 }
 
 /// Body of a `partial_checkpoint_complete` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+// Decoded through a struct with the reference's name, which decoder errors quote.
+#[serde(from = "de::CheckpointPartiallyComplete")]
 pub struct PartialCheckpointComplete {
     /// All buckets with priority ≤ this are complete.
     pub priority: BucketPriority,
 }
 
 /// Body of a `data` line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DataLine<'a> {
     /// Bucket the ops belong to.
+    #[serde(borrow)]
     pub bucket: Cow<'a, str>,
     /// The ops, in order.
+    #[serde(borrow)]
     pub data: Vec<OplogEntry<'a>>,
 }
 
@@ -192,20 +220,25 @@ pub enum OpType {
 }
 
 /// One op of a data line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OplogEntry<'a> {
     /// Op checksum.
     pub checksum: Checksum,
     /// Op id.
+    #[serde(deserialize_with = "de::op_id")]
     pub op_id: OpId,
     /// Op kind.
     pub op: OpType,
     /// Row id.
+    #[serde(default, borrow, deserialize_with = "de::optional_cow_str")]
     pub object_id: Option<Cow<'a, str>>,
     /// Row type (table name).
+    #[serde(default, borrow, deserialize_with = "de::optional_cow_str")]
     pub object_type: Option<Cow<'a, str>>,
     /// Sub key distinguishing several ops on one row in one bucket.
+    #[serde(default, borrow, deserialize_with = "de::optional_cow_str")]
     pub subkey: Option<Cow<'a, str>>,
     /// Row data as JSON text.
+    #[serde(default, borrow, deserialize_with = "de::optional_cow_str")]
     pub data: Option<Cow<'a, str>>,
 }
