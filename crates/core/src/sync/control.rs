@@ -55,6 +55,10 @@ fn connection<'a>(sync: &'a mut SyncState, call: &Call<'_>) -> &'a Connection {
     sync.conn.get_or_insert_with(|| {
         let conn = call.connection();
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Connecting the pre-close table makes SQLite call its xDisconnect on close, which
+        // drops this connection and finalises the cached statements before SQLite checks
+        // for unfinalised ones.
+        let _ = conn.execute_batch("SELECT 1 FROM powersync_internal_close");
         conn
     })
 }
