@@ -245,6 +245,7 @@ impl Session {
             _ => assert_eq!(ours, theirs, "{label}: results differ"),
         }
         self.compare_tables(&label);
+        assert_eq!(busy_statements(&self.ours), 0, "{label}: statement left mid-step");
         self.cases += 1;
         ours
     }
@@ -252,6 +253,11 @@ impl Session {
     /// A JSON text line.
     pub fn line(&mut self, line: Json) -> Result<Json, (i32, String)> {
         self.control("line_text", line)
+    }
+
+    /// The same line as one BSON document (`line_binary`).
+    pub fn bson_line(&mut self, line: Json) -> Result<Json, (i32, String)> {
+        self.control("line_binary", Payload::Blob(to_bson(&line)))
     }
 
     /// Runs SQL (in a transaction) on both and compares the outcome.
@@ -343,4 +349,28 @@ pub fn complete(last_op_id: i64) -> Json {
 /// `partial_checkpoint_complete`.
 pub fn partial(last_op_id: i64, priority: i32) -> Json {
     serde_json::json!({"partial_checkpoint_complete": {"last_op_id": last_op_id.to_string(), "priority": priority}})
+}
+
+/// Encodes a JSON value as a BSON document (integers become int64).
+pub fn to_bson(v: &Json) -> Vec<u8> {
+    bson::serialize_to_vec(v).unwrap()
+}
+
+/// Number of statements of `conn` that are mid-step (`sqlite3_stmt_busy`); must be 0 after
+/// every call.
+pub fn busy_statements(conn: &Connection) -> usize {
+    let mut n = 0;
+    // SAFETY: walking the statement list of a live connection on its own thread; the
+    // pointers are only passed back to SQLite.
+    unsafe {
+        let db = conn.handle();
+        let mut stmt = rusqlite::ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
+        while !stmt.is_null() {
+            if rusqlite::ffi::sqlite3_stmt_busy(stmt) != 0 {
+                n += 1;
+            }
+            stmt = rusqlite::ffi::sqlite3_next_stmt(db, stmt);
+        }
+    }
+    n
 }
