@@ -4,7 +4,7 @@ use super::store::{ApplyMode, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::{SyncClient, SyncEvent};
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::{to_json, Instruction};
-use crate::sync::options::{StartSyncStream, StreamKey};
+use crate::sync::options::StreamKey;
 use crate::sync::protocol::{DataLine, OpType};
 use crate::sync::status::PriorityStatus;
 use std::collections::{BTreeMap, HashMap};
@@ -390,12 +390,7 @@ fn partial_checkpoints_update_priority_status() {
 #[test]
 fn default_streams_are_created_and_resolved() {
     let mut h = Harness::new();
-    h.client
-        .handle(
-            SyncEvent::Start(Box::new(StartSyncStream::default())),
-            &mut h.store,
-        )
-        .unwrap();
+    h.start();
     let out = h.line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"priority":2,"subscriptions":[{"default":0}]}],"streams":[{"name":"s","is_default":true,"errors":[{"subscription":"x","message":"m"}]}]}}"#).unwrap();
     assert!(
         out.starts_with(
