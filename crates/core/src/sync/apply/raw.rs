@@ -132,10 +132,8 @@ impl RawTableCache {
                                 .iter()
                                 .any(|p| matches!(p, StatementParam::Column(c) if c == k))
                     };
-                    let rest: BTreeMap<&String, &Value> = object
-                        .iter()
-                        .filter(|(k, _)| !referenced(k.as_str()))
-                        .collect();
+                    let rest: BTreeMap<&String, &Value> =
+                        object.iter().filter(|(k, _)| !referenced(k.as_str())).collect();
                     if rest.is_empty() {
                         SqlValue::Null
                     } else {
