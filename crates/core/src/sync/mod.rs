@@ -5,29 +5,49 @@
 //! - [`client`]: the sans-IO state machine (state + event → new state + instructions);
 //! - [`storage`]: cached prepared statements over the `ps_*` tables;
 //! - [`apply`]: publishing validated checkpoints into the app's tables.
+//!
+//! [`control`] decodes `powersync_control` calls into events and dispatches them.
 
 pub mod apply;
 pub mod client;
+pub mod control;
+pub mod instructions;
+pub mod options;
 pub mod protocol;
+pub mod raw_tables;
+pub mod status;
 pub mod storage;
 
 use crate::error::Result;
 use crate::state::ConnectionState;
+use apply::RawTableCache;
+use client::SyncClient;
+use raw_tables::RawTable;
 use rusqlite::Connection;
 use std::sync::Arc;
 
 /// The sync client of one connection (idle until `powersync_control('start', …)`).
 #[derive(Default)]
-pub struct SyncState {}
+pub struct SyncState {
+    /// The state machine.
+    pub client: SyncClient,
+    /// Long-lived non-owning connection whose statement cache holds our prepared
+    /// statements; created on first use, dropped (finalising them) when the state is reset.
+    conn: Option<Connection>,
+    /// Raw tables of the `start` schema of the current iteration.
+    raw_tables: Vec<RawTable>,
+    /// Inferred raw-table statements.
+    raw_cache: RawTableCache,
+}
 
 impl SyncState {
     /// Whether a sync iteration is active (used by `powersync_clear` / `trigger_resync`).
     pub fn iteration_active(&self) -> bool {
-        false
+        self.client.is_active()
     }
 }
 
 /// Registers `powersync_control` and `powersync_offline_sync_status`.
-pub fn register(_conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> {
-    Ok(())
+pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+    control::register(conn, state)
 }

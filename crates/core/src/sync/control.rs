@@ -1,0 +1,203 @@
+//! `powersync_control(command, payload)` and `powersync_offline_sync_status()` (spec §1):
+//! argument validation in the reference's order, then dispatch to the state machine or to
+//! the stateless commands.
+
+use super::client::subscriptions::offline_streams;
+use super::client::SyncEvent;
+use super::instructions;
+use super::options::{StartSyncStream, StreamKey, SubscriptionChange};
+use super::status::SyncStatus;
+use super::storage::{self, kv, SqlStore};
+use super::SyncState;
+use crate::error::{PowerSyncError, Result};
+use crate::sql_fn::{self, Call, Output};
+use crate::state::ConnectionState;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use std::sync::Arc;
+
+/// Statement cache size: internal statements plus a few per synced table.
+const STATEMENT_CACHE: usize = 128;
+
+/// Registers the functions.
+pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+    let s = state.clone();
+    sql_fn::register(
+        conn,
+        "powersync_control",
+        2,
+        sql_fn::DIRECTONLY | sql_fn::RESULT_SUBTYPE,
+        move |call| control(call, &s),
+    )?;
+    let s = state.clone();
+    sql_fn::register(
+        conn,
+        "powersync_offline_sync_status",
+        0,
+        sql_fn::DIRECTONLY | sql_fn::RESULT_SUBTYPE,
+        move |call| {
+            let mut sync = s.sync.lock().unwrap_or_else(|e| e.into_inner());
+            let conn = connection(&mut sync, call);
+            storage::ensure_ready(conn)?;
+            let status = SyncStatus {
+                priority_status: storage::priority_status(conn)?,
+                streams: offline_streams(storage::subscriptions::all(conn)?),
+                ..Default::default()
+            };
+            Ok(Output::Text(status.to_json()))
+        },
+    )?;
+    Ok(())
+}
+
+/// The cached connection of `sync`, created on first use.
+fn connection<'a>(sync: &'a mut SyncState, call: &Call<'_>) -> &'a Connection {
+    sync.conn.get_or_insert_with(|| {
+        let conn = call.connection();
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Connecting the pre-close table makes SQLite call its xDisconnect on close, which
+        // drops this connection and finalises the cached statements before SQLite checks
+        // for unfinalised ones.
+        let _ = conn.execute_batch("SELECT 1 FROM powersync_internal_close");
+        conn
+    })
+}
+
+/// A decoded command.
+enum Command<'a> {
+    Event(SyncEvent<'a>),
+    Subscriptions(SubscriptionChange),
+    Seed,
+    Next,
+    Current,
+    Target,
+}
+
+fn text_arg<'a>(call: &'a Call<'_>, desc: &str) -> Result<&'a str> {
+    match call.arg(1) {
+        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| PowerSyncError::argument(desc)),
+        _ => Err(PowerSyncError::argument(desc)),
+    }
+}
+
+fn json<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T> {
+    serde_json::from_str(text).map_err(PowerSyncError::json_argument)
+}
+
+fn decode<'a>(call: &'a Call<'_>, op: &str, payload_text: &'a str) -> Result<Command<'a>> {
+    Ok(match op {
+        "start" => Command::Event(SyncEvent::Start(Box::new(match call.arg(1) {
+            ValueRef::Text(_) => json::<StartSyncStream>(payload_text)?,
+            _ => StartSyncStream::default(),
+        }))),
+        "stop" => Command::Event(SyncEvent::Stop),
+        "line_text" => Command::Event(SyncEvent::TextLine(text_arg(
+            call,
+            "Second argument must be a string",
+        )?)),
+        "line_binary" => {
+            let ValueRef::Blob(bytes) = call.arg(1) else {
+                return Err(PowerSyncError::argument("Second argument must be a byte array"));
+            };
+            Command::Event(SyncEvent::BinaryLine(bytes))
+        }
+        "refreshed_token" => Command::Event(SyncEvent::RefreshedToken),
+        "completed_upload" => Command::Event(SyncEvent::CompletedUpload),
+        "connection" => Command::Event(match call.arg(1) {
+            ValueRef::Text(b"established") => SyncEvent::ConnectionEstablished,
+            ValueRef::Text(b"end") => SyncEvent::ConnectionEnd,
+            _ => return Err(PowerSyncError::argument("unknown connection event")),
+        }),
+        "update_subscriptions" => Command::Event(SyncEvent::UpdateSubscriptions(json::<Vec<StreamKey>>(
+            payload_text,
+        )?)),
+        "subscriptions" => Command::Subscriptions(json(payload_text)?),
+        "seed_checkpoint_request_id" => Command::Seed,
+        "next_checkpoint_request_id" => Command::Next,
+        "current_checkpoint_request_id" => Command::Current,
+        "target_checkpoint_request_id" => Command::Target,
+        _ => return Err(PowerSyncError::argument("Unknown operation")),
+    })
+}
+
+fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
+    call.require_transaction()?;
+    let op = match call.arg(0) {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        _ => return Err(PowerSyncError::argument("First argument must be a string")),
+    };
+    // Commands taking JSON read the payload as text the way sqlite3_value_text would (NULL →
+    // empty text); converted here without touching the SQLite value, whose type other
+    // commands check.
+    let converted = match call.arg(1) {
+        ValueRef::Text(_) => None,
+        ValueRef::Null => Some(String::new()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(r) => Some(r.to_string()),
+        ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    };
+    let payload_str: &str = match (&converted, call.arg(1)) {
+        (Some(s), _) => s.as_str(),
+        (None, ValueRef::Text(t)) => std::str::from_utf8(t).unwrap_or_default(),
+        _ => "",
+    };
+    let command = decode(call, &op, payload_str)?;
+
+    let mut guard = state.sync.lock().unwrap_or_else(|e| e.into_inner());
+    let sync = &mut *guard;
+    connection(sync, call);
+    let conn = sync.conn.as_ref().expect("connection created above");
+    storage::ensure_ready(conn)?;
+    let now_sql = storage::time::now_sql(rusqlite::version_number());
+
+    match command {
+        Command::Event(event) => {
+            if let SyncEvent::Start(options) = &event {
+                sync.raw_tables = options
+                    .schema
+                    .as_ref()
+                    .map(|s| s.raw_tables.clone())
+                    .unwrap_or_default();
+            }
+            let mut store = SqlStore {
+                conn,
+                state,
+                raw_tables: &sync.raw_tables,
+                raw_cache: &mut sync.raw_cache,
+                now_sql,
+            };
+            let out = sync.client.handle(event, &mut store)?;
+            Ok(Output::Json(instructions::to_json(&out)))
+        }
+        Command::Subscriptions(change) => {
+            let now: i64 = conn
+                .prepare_cached(now_sql)
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .map_err(|e| PowerSyncError::sqlite(now_sql, e))?;
+            storage::subscriptions::apply_change(conn, &change, now)?;
+            Ok(Output::Null)
+        }
+        Command::Seed => {
+            require_iteration(sync)?;
+            Ok(Output::Integer(kv::seed(conn, call.arg(1))?))
+        }
+        Command::Next => {
+            require_iteration(sync)?;
+            Ok(Output::Integer(kv::next(conn)?))
+        }
+        Command::Current => Ok(kv::get_int(conn, kv::REQUESTED)?
+            .map(Output::Integer)
+            .unwrap_or(Output::Null)),
+        Command::Target => Ok(kv::target(conn, call.arg(1))?
+            .map(Output::Integer)
+            .unwrap_or(Output::Null)),
+    }
+}
+
+fn require_iteration(sync: &SyncState) -> Result<()> {
+    if sync.client.is_active() {
+        Ok(())
+    } else {
+        Err(PowerSyncError::state("No iteration is active"))
+    }
+}
