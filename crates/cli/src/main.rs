@@ -1,5 +1,19 @@
 //! `powersync`: a SQLite shell with the PowerSync core registered.
 
+/// `println!` that exits quietly when stdout is closed (e.g. piped into `head`).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("writing to stdout: {e}");
+        }
+    }};
+}
+
 mod replay;
 mod shell;
 

@@ -219,7 +219,7 @@ fn control(
             *summary.instructions.entry(name.clone()).or_default() += 1;
         }
         if !quiet {
-            println!("{what}: {instruction}");
+            crate::out!("{what}: {instruction}");
         }
     }
     Ok(())
@@ -227,17 +227,17 @@ fn control(
 
 impl Summary {
     fn print(&self, conn: &Connection, lines: usize, elapsed: std::time::Duration) -> anyhow::Result<()> {
-        println!(
+        crate::out!(
             "replayed {lines} lines ({} bytes) in {:.3}s",
             self.bytes,
             elapsed.as_secs_f64()
         );
         for (name, count) in &self.instructions {
-            println!("  {name}: {count}");
+            crate::out!("  {name}: {count}");
         }
         let buckets: i64 = conn.query_row("SELECT count(*) FROM ps_buckets", [], |r| r.get(0))?;
         let ops: i64 = conn.query_row("SELECT count(*) FROM ps_oplog", [], |r| r.get(0))?;
-        println!("ps_buckets: {buckets} rows, ps_oplog: {ops} rows");
+        crate::out!("ps_buckets: {buckets} rows, ps_oplog: {ops} rows");
         let mut stmt = conn.prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'ps_data__*' OR name = 'ps_untyped') ORDER BY name",
         )?;
@@ -248,7 +248,7 @@ impl Summary {
                 [],
                 |r| r.get(0),
             )?;
-            println!("{table}: {n} rows");
+            crate::out!("{table}: {n} rows");
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ fn print_rows(mut stmt: rusqlite::Statement<'_>) -> anyhow::Result<()> {
                 ValueRef::Blob(b) => line.push_str(&String::from_utf8_lossy(b)),
             }
         }
-        println!("{line}");
+        crate::out!("{line}");
     }
     Ok(())
 }
