@@ -7,16 +7,8 @@ mod sync_common;
 use serde_json::Value as Json;
 use sync_common::*;
 
-fn golden_dir() -> std::path::PathBuf {
-    common::workspace_root().join("../../shared/reference-data/goldens")
-}
-
 fn replay(name: &str) -> usize {
-    let dir = if golden_dir().exists() {
-        golden_dir()
-    } else {
-        std::path::PathBuf::from("/work/shared/reference-data/goldens")
-    };
+    let dir = common::golden_dir();
     let text = std::fs::read_to_string(dir.join(name)).expect("golden file");
     let steps: Vec<Json> = serde_json::from_str(&text).unwrap();
     let conn = common::open_ours();

@@ -716,13 +716,7 @@ fn malformed_and_edge_case_lines_match_the_reference() {
 /// same line, and the reference accepts both encodings too.
 #[test]
 fn golden_lines_decode() {
-    // `shared/` sits beside the repository (or beside the directory holding a worktree).
-    let root = common::workspace_root();
-    let dir = root
-        .ancestors()
-        .map(|a| a.join("shared/reference-data/goldens"))
-        .find(|d| d.exists())
-        .expect("shared/reference-data/goldens not found beside the repository");
+    let dir = common::golden_dir();
     let conn = reference_connection();
     let mut lines = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {

@@ -18,6 +18,12 @@ pub fn workspace_root() -> PathBuf {
         .unwrap()
 }
 
+/// The reference's recorded sync sessions (copied from `shared/reference-data/goldens`, so
+/// the tests do not depend on files outside the repository).
+pub fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
+}
+
 /// Path of the reference extension, fetching it on first use. `None` if unavailable.
 pub fn reference_path() -> Option<PathBuf> {
     static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -98,11 +104,17 @@ pub fn both() -> Option<(Connection, Connection)> {
     Some((open_ours(), reference))
 }
 
-/// Prints the number of cases a differential suite compared (shown by `cargo test -- --nocapture`
-/// and in CI logs).
+/// Records the number of cases a differential suite compared. Test output is captured for
+/// passing tests, so the line also goes to `target/differential-cases.txt`, which
+/// `scripts/test.sh` prints at the end of the run.
 pub fn report(suite: &str, cases: usize) {
-    println!("differential suite {suite}: {cases} cases compared, 0 differences");
-    eprintln!("differential suite {suite}: {cases} cases compared, 0 differences");
+    use std::io::Write;
+    let line = format!("differential suite {suite}: {cases} cases compared, 0 differences");
+    println!("{line}");
+    let path = workspace_root().join("target/differential-cases.txt");
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(file, "{line}");
+    }
 }
 
 /// All rows of `sqlite_master` except internal sqlite objects, ordered by type and name.
