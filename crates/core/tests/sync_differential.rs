@@ -308,6 +308,155 @@ fn bucket_ops(total: &mut usize) {
     finish(&s, total);
 }
 
+fn bson_lines(total: &mut usize) {
+    let Some(mut s) = session("bson_lines") else {
+        return;
+    };
+    s.control("start", Payload::Null).unwrap();
+    s.bson_line(checkpoint(
+        3,
+        Some(2),
+        &[("a", 12, 3, Some(2)), ("b", 0, 1, None)],
+    ))
+    .unwrap();
+    s.bson_line(json!({"token_expires_in": 60})).unwrap();
+    s.bson_line(data_line(
+        "a",
+        json!([
+            put(1, "r1", 5, r#"{"col":"one"}"#),
+            put(3, "r2", 7, r#"{"col":"two"}"#)
+        ]),
+    ))
+    .unwrap();
+    s.bson_line(json!({"something_new": {"x": 1}})).unwrap();
+    s.bson_line(partial(3, 1)).unwrap();
+    s.bson_line(complete(3)).unwrap();
+    // Trailing bytes after the document are ignored.
+    let mut bytes = to_bson(
+        &json!({"checkpoint_diff": {"last_op_id": "4", "updated_buckets": [], "removed_buckets": ["b"]}}),
+    );
+    bytes.extend_from_slice(b"trailing");
+    s.control("line_binary", Payload::Blob(bytes)).unwrap();
+    let _ = s.control_with(
+        "line_binary",
+        Payload::Blob(vec![5, 0, 0, 0, 0]),
+        ErrorMatch::UpToCause,
+    );
+    finish(&s, total);
+}
+
+const RAW_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]}],"raw_tables":[
+ {"name":"users","put":{"sql":"INSERT OR REPLACE INTO users (id, name, age, extra) VALUES (?, ?, ?, ?)","params":["Id",{"Column":"name"},{"Column":"age"},"Rest"]},
+  "delete":{"sql":"DELETE FROM users WHERE id = ?","params":["Id"]}},
+ {"name":"lists","table_name":"lists_local"},
+ {"name":"items","put":{"sql":"INSERT INTO nowhere VALUES (?)","params":["Id"]}}]}"#;
+
+fn raw_tables(total: &mut usize) {
+    let Some(mut s) = Session::new("raw_tables", ITEMS_SCHEMA) else {
+        return;
+    };
+    s.sql("CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, age, extra TEXT); CREATE TABLE lists_local (id TEXT PRIMARY KEY NOT NULL, title TEXT NOT NULL DEFAULT '', n)");
+    s.sql("CREATE TRIGGER users_in AFTER INSERT ON users BEGIN INSERT INTO ps_kv VALUES ('in_sync_' || NEW.id, powersync_in_sync_operation()); END");
+    let start = format!(r#"{{"schema":{RAW_SCHEMA}}}"#);
+    s.control("start", start.as_str()).unwrap();
+    let ops = json!([
+        {"op_id": "1", "op": "PUT", "object_type": "users", "object_id": "u1", "checksum": 1, "data": "{\"name\":\"A\",\"age\":3,\"z\":true,\"b\":[1]}"},
+        {"op_id": "2", "op": "PUT", "object_type": "users", "object_id": "u2", "checksum": 1, "data": "{\"name\":false,\"id\":\"x\"}"},
+        {"op_id": "3", "op": "PUT", "object_type": "lists", "object_id": "l1", "checksum": 1, "data": "{\"title\":\"t\",\"n\":1.5,\"other\":1}"},
+        {"op_id": "4", "op": "PUT", "object_type": "items", "object_id": "i1", "checksum": 1, "data": "{\"col\":\"i\"}"}
+    ]);
+    s.line(checkpoint(4, None, &[("a", 4, 3, None)])).unwrap();
+    s.line(data_line("a", ops)).unwrap();
+    s.line(complete(4)).unwrap();
+    s.line(checkpoint(6, None, &[("a", 4 + 2, 3, None)])).unwrap();
+    s.line(data_line("a", json!([{"op_id": "5", "op": "REMOVE", "object_type": "users", "object_id": "u1", "checksum": 1}, {"op_id": "6", "op": "REMOVE", "object_type": "lists", "object_id": "l1", "checksum": 1}]))).unwrap();
+    s.line(complete(6)).unwrap();
+    // Local data that is not a JSON object / not JSON at all.
+    s.line(checkpoint(8, None, &[("a", 4 + 2 + 2, 3, None)])).unwrap();
+    s.line(data_line("a", json!([{"op_id": "7", "op": "PUT", "object_type": "users", "object_id": "u3", "checksum": 1, "data": "[1]"}, {"op_id": "8", "op": "MOVE", "checksum": 1}]))).unwrap();
+    let _ = s.line(complete(8));
+    s.control("start", start.as_str()).unwrap();
+    s.sql("UPDATE ps_oplog SET data = 'not json' WHERE row_id = 'u3'");
+    s.line(checkpoint(8, None, &[("a", 4 + 2 + 2, 3, None)])).unwrap();
+    let _ = s.line(complete(8));
+    // A failing statement (NOT NULL) carries context.
+    s.control("start", start.as_str()).unwrap();
+    s.sql("DELETE FROM ps_oplog WHERE row_id = 'u3'");
+    s.line(checkpoint(9, None, &[("a", 4 + 2 + 2 + 1, 3, None)]))
+        .unwrap();
+    s.line(data_line("a", json!([{"op_id": "9", "op": "PUT", "object_type": "lists", "object_id": "l2", "checksum": 1, "data": "{\"title\":null}"}]))).unwrap();
+    let _ = s.line(complete(9));
+    // Parameter count mismatch.
+    let bad = r#"{"schema":{"tables":[],"raw_tables":[{"name":"lists","put":{"sql":"INSERT INTO lists_local (id) VALUES (?)","params":["Id","Rest"]}}]}}"#;
+    s.control("start", bad).unwrap();
+    s.line(checkpoint(9, None, &[("a", 4 + 2 + 2 + 1, 3, None)]))
+        .unwrap();
+    let _ = s.line(complete(9));
+    finish(&s, total);
+}
+
+fn diagnostics(total: &mut usize) {
+    let Some(mut s) = session("diagnostics") else {
+        return;
+    };
+    s.control("start", json!({"diagnostics": {}})).unwrap();
+    s.line(checkpoint(3, None, &[("b", 0, 3, Some(3)), ("a", 0, 1, Some(1))]))
+        .unwrap();
+    s.line(data_line(
+        "a",
+        json!([put(
+            1,
+            "r1",
+            0,
+            r#"{"col":1,"r":2.5,"s":"x","n":null,"id":"q","t":true,"after":1}"#
+        )]),
+    ))
+    .unwrap();
+    s.line(data_line(
+        "b",
+        json!([
+            put(2, "r2", 0, r#"{"col":"now text","r":1}"#),
+            put(3, "r3", 0, r#"{"col":2,"r":"s"}"#)
+        ]),
+    ))
+    .unwrap();
+    s.line(data_line("zz", json!([put(4, "r4", 0, "not json")])))
+        .unwrap();
+    s.line(complete(3)).unwrap();
+    finish(&s, total);
+}
+
+fn offline_status(total: &mut usize) {
+    let Some(mut s) = session("offline_status") else {
+        return;
+    };
+    s.query("SELECT powersync_offline_sync_status()");
+    s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a", "params": [1]}}}),
+    )
+    .unwrap();
+    s.control("start", Payload::Null).unwrap();
+    s.line(checkpoint(1, None, &[("p", 0, 1, None), ("q", 0, 2, None)]))
+        .unwrap();
+    s.line(partial(1, 2)).unwrap();
+    s.line(partial(1, 1)).unwrap();
+    s.control("stop", Payload::Null).unwrap();
+    let rows = s.query("SELECT json_extract(powersync_offline_sync_status(), '$.priority_status[#-1].priority'), json_extract(powersync_offline_sync_status(), '$.streams[0].name')");
+    assert_eq!(rows.len(), 1);
+    let a = common::eval(&s.ours, "SELECT powersync_offline_sync_status()").unwrap();
+    let b = common::eval(&s.reference, "SELECT powersync_offline_sync_status()").unwrap();
+    let norm = |v: rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(t) => normalize_text(&t),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(norm(a), norm(b));
+    s.cases += 1;
+    assert_eq!(busy_statements(&s.ours), 0);
+    assert_eq!(busy_statements(&s.reference), 0);
+    finish(&s, total);
+}
+
 #[test]
 fn differential_sessions() {
     let mut total = 0;
@@ -320,6 +469,10 @@ fn differential_sessions() {
     errors(&mut total);
     streams(&mut total);
     bucket_ops(&mut total);
+    bson_lines(&mut total);
+    raw_tables(&mut total);
+    diagnostics(&mut total);
+    offline_status(&mut total);
     if total > 0 {
         common::report("sync_differential", total);
     }

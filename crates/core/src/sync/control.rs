@@ -55,6 +55,10 @@ fn connection<'a>(sync: &'a mut SyncState, call: &Call<'_>) -> &'a Connection {
     sync.conn.get_or_insert_with(|| {
         let conn = call.connection();
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Connecting the pre-close table makes SQLite call its xDisconnect on close, which
+        // drops this connection and finalises the cached statements before SQLite checks
+        // for unfinalised ones.
+        let _ = conn.execute_batch("SELECT 1 FROM powersync_internal_close");
         conn
     })
 }
@@ -122,12 +126,17 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
         ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
         _ => return Err(PowerSyncError::argument("First argument must be a string")),
     };
-    // NULL and other payloads are read as text the way sqlite3_value_text converts them.
-    let payload_text = match call.arg(1) {
+    // Commands taking JSON read the payload as text the way sqlite3_value_text would (NULL →
+    // empty text); converted here without touching the SQLite value, whose type other
+    // commands check.
+    let converted = match call.arg(1) {
         ValueRef::Text(_) => None,
-        _ => Some(call.text_lossy(1)),
+        ValueRef::Null => Some(String::new()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(r) => Some(r.to_string()),
+        ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
     };
-    let payload_str: &str = match (&payload_text, call.arg(1)) {
+    let payload_str: &str = match (&converted, call.arg(1)) {
         (Some(s), _) => s.as_str(),
         (None, ValueRef::Text(t)) => std::str::from_utf8(t).unwrap_or_default(),
         _ => "",

@@ -12,7 +12,6 @@ pub mod apply;
 pub mod client;
 pub mod control;
 pub mod instructions;
-mod line_decode;
 pub mod options;
 pub mod protocol;
 pub mod raw_tables;

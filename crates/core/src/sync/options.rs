@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::raw_tables::RawTable;
+use crate::schema::Schema;
 
 /// Payload of `start` (all fields optional, unknown fields ignored). Named like the
 /// reference's type because serde_json quotes the type name in errors.
@@ -17,7 +17,7 @@ pub struct StartSyncStream {
     pub parameters: Option<Map<String, Value>>,
     /// Only the raw tables matter to sync.
     #[serde(default)]
-    pub schema: Option<SyncSchema>,
+    pub schema: Option<Schema>,
     /// `request.streams.include_defaults`.
     #[serde(default = "default_true")]
     pub include_defaults: bool,
@@ -51,17 +51,6 @@ impl Default for StartSyncStream {
 
 fn default_true() -> bool {
     true
-}
-
-/// The schema part of `start` that sync uses.
-#[derive(Debug, Deserialize)]
-pub struct SyncSchema {
-    /// Regular tables: required, but sync discovers them from the database.
-    #[allow(dead_code)]
-    tables: Vec<de::IgnoredAny>,
-    /// Raw tables, routed by `name`.
-    #[serde(default)]
-    pub raw_tables: Vec<RawTable>,
 }
 
 /// `checkpoint_mode` of `start`.

@@ -15,85 +15,14 @@ pub const CLIENT_ID: &str = "test-test-test-test";
 /// Schema with one synced table `items(col text)` (and a local-only table).
 pub const ITEMS_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]}]}"#;
 
-/// Internal tables at version 14, used for our side until `powersync_init` is available.
-const FALLBACK_DDL: &str = r#"
-CREATE TABLE ps_migration(id INTEGER PRIMARY KEY, down_migrations TEXT);
-CREATE TABLE ps_untyped(type TEXT NOT NULL, id TEXT NOT NULL, data TEXT, PRIMARY KEY (type, id));
-CREATE TABLE ps_crud (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT, tx_id INTEGER);
-CREATE TABLE ps_tx(id INTEGER PRIMARY KEY NOT NULL, current_tx INTEGER, next_tx INTEGER);
-CREATE TABLE ps_kv(key TEXT PRIMARY KEY NOT NULL, value BLOB);
-CREATE TABLE ps_buckets(
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  last_applied_op INTEGER NOT NULL DEFAULT 0,
-  last_op INTEGER NOT NULL DEFAULT 0,
-  add_checksum INTEGER NOT NULL DEFAULT 0,
-  op_checksum INTEGER NOT NULL DEFAULT 0,
-  pending_delete INTEGER NOT NULL DEFAULT 0
-, count_at_last INTEGER NOT NULL DEFAULT 0, count_since_last INTEGER NOT NULL DEFAULT 0, downloaded_size INTEGER NOT NULL DEFAULT 0) STRICT;
-CREATE UNIQUE INDEX ps_buckets_name ON ps_buckets (name);
-CREATE TABLE ps_oplog(
-  bucket INTEGER NOT NULL,
-  op_id INTEGER NOT NULL,
-  row_type TEXT,
-  row_id TEXT,
-  key TEXT,
-  data TEXT,
-  hash INTEGER NOT NULL) STRICT;
-CREATE INDEX ps_oplog_row ON ps_oplog (row_type, row_id);
-CREATE INDEX ps_oplog_opid ON ps_oplog (bucket, op_id);
-CREATE INDEX ps_oplog_key ON ps_oplog (bucket, key);
-CREATE TABLE ps_updated_rows(
-  row_type TEXT,
-  row_id TEXT,
-  PRIMARY KEY(row_type, row_id)) STRICT, WITHOUT ROWID;
-CREATE TABLE ps_stream_subscriptions (
-  id INTEGER NOT NULL PRIMARY KEY,
-  stream_name TEXT NOT NULL,
-  active INTEGER NOT NULL DEFAULT FALSE,
-  is_default INTEGER NOT NULL DEFAULT FALSE,
-  local_priority INTEGER,
-  local_params TEXT NOT NULL DEFAULT 'null',
-  ttl INTEGER,
-  expires_at INTEGER,
-  last_synced_at INTEGER,
-  UNIQUE (stream_name, local_params)
-) STRICT;
-CREATE TABLE ps_sync_state (
-  priority INTEGER NOT NULL PRIMARY KEY,
-  last_synced_at INTEGER NOT NULL
-) STRICT;
-INSERT INTO ps_tx VALUES (1, NULL, 1);
-INSERT INTO ps_kv VALUES ('client_id', 'x');
-"#;
-
 /// Prepares a database: internal tables, client id, schema.
 pub fn init(conn: &Connection, schema: &str) {
     conn.execute_batch("BEGIN").unwrap();
-    if conn.query_row("SELECT powersync_init()", [], |_| Ok(())).is_err() {
-        conn.execute_batch(FALLBACK_DDL).unwrap();
-    }
+    conn.query_row("SELECT powersync_init()", [], |_| Ok(())).unwrap();
     conn.execute("UPDATE ps_kv SET value = ?1 WHERE key = 'client_id'", [CLIENT_ID])
         .unwrap();
-    if conn
-        .query_row("SELECT powersync_replace_schema(?1)", [schema], |_| Ok(()))
-        .is_err()
-    {
-        // Fallback until powersync_replace_schema is available: just the data tables.
-        let parsed: Json = serde_json::from_str(schema).unwrap();
-        for t in parsed["tables"].as_array().unwrap() {
-            let name = t["name"].as_str().unwrap();
-            let prefix = if t["local_only"].as_bool() == Some(true) {
-                "ps_data_local__"
-            } else {
-                "ps_data__"
-            };
-            conn.execute_batch(&format!(
-                "CREATE TABLE \"{prefix}{name}\"(id TEXT PRIMARY KEY NOT NULL, data TEXT)"
-            ))
-            .unwrap();
-        }
-    }
+    conn.query_row("SELECT powersync_replace_schema(?1)", [schema], |_| Ok(()))
+        .unwrap();
     conn.execute_batch("COMMIT").unwrap();
 }
 
@@ -316,6 +245,7 @@ impl Session {
             _ => assert_eq!(ours, theirs, "{label}: results differ"),
         }
         self.compare_tables(&label);
+        assert_eq!(busy_statements(&self.ours), 0, "{label}: statement left mid-step");
         self.cases += 1;
         ours
     }
@@ -323,6 +253,11 @@ impl Session {
     /// A JSON text line.
     pub fn line(&mut self, line: Json) -> Result<Json, (i32, String)> {
         self.control("line_text", line)
+    }
+
+    /// The same line as one BSON document (`line_binary`).
+    pub fn bson_line(&mut self, line: Json) -> Result<Json, (i32, String)> {
+        self.control("line_binary", Payload::Blob(to_bson(&line)))
     }
 
     /// Runs SQL (in a transaction) on both and compares the outcome.
@@ -414,4 +349,28 @@ pub fn complete(last_op_id: i64) -> Json {
 /// `partial_checkpoint_complete`.
 pub fn partial(last_op_id: i64, priority: i32) -> Json {
     serde_json::json!({"partial_checkpoint_complete": {"last_op_id": last_op_id.to_string(), "priority": priority}})
+}
+
+/// Encodes a JSON value as a BSON document (integers become int64).
+pub fn to_bson(v: &Json) -> Vec<u8> {
+    bson::serialize_to_vec(v).unwrap()
+}
+
+/// Number of statements of `conn` that are mid-step (`sqlite3_stmt_busy`); must be 0 after
+/// every call.
+pub fn busy_statements(conn: &Connection) -> usize {
+    let mut n = 0;
+    // SAFETY: walking the statement list of a live connection on its own thread; the
+    // pointers are only passed back to SQLite.
+    unsafe {
+        let db = conn.handle();
+        let mut stmt = rusqlite::ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
+        while !stmt.is_null() {
+            if rusqlite::ffi::sqlite3_stmt_busy(stmt) != 0 {
+                n += 1;
+            }
+            stmt = rusqlite::ffi::sqlite3_next_stmt(db, stmt);
+        }
+    }
+    n
 }

@@ -253,11 +253,11 @@ impl Iteration {
                 Self::done(Vec::new())
             }
             SyncEvent::TextLine(text) => {
-                let line = crate::sync::line_decode::parse_text(text)?;
+                let line = crate::sync::protocol::parse_text(text)?;
                 self.line(line, text.len(), store)
             }
             SyncEvent::BinaryLine(bytes) => {
-                let line = crate::sync::line_decode::parse_binary(bytes)?;
+                let line = crate::sync::protocol::parse_binary(bytes)?;
                 self.line(line, bytes.len(), store)
             }
         }
