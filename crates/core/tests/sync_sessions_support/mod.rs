@@ -29,7 +29,7 @@ pub const RICH_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"
 
 /// Converts JSON to BSON the way a service would encode it: integers that fit `i32` become
 /// int32, other integers int64, other numbers doubles.
-pub fn to_bson(v: &Json) -> Bson {
+pub fn json_to_bson(v: &Json) -> Bson {
     match v {
         Json::Null => Bson::Null,
         Json::Bool(b) => Bson::Boolean(*b),
@@ -46,11 +46,11 @@ pub fn to_bson(v: &Json) -> Bson {
             }
         }
         Json::String(s) => Bson::String(s.clone()),
-        Json::Array(a) => Bson::Array(a.iter().map(to_bson).collect()),
+        Json::Array(a) => Bson::Array(a.iter().map(json_to_bson).collect()),
         Json::Object(o) => {
             let mut d = Document::new();
             for (k, v) in o {
-                d.insert(k.clone(), to_bson(v));
+                d.insert(k.clone(), json_to_bson(v));
             }
             Bson::Document(d)
         }
@@ -64,7 +64,7 @@ pub fn doc_bytes(doc: &Document) -> Vec<u8> {
 
 /// A JSON line encoded as one BSON document.
 pub fn bson_line(line: &Json) -> Vec<u8> {
-    match to_bson(line) {
+    match json_to_bson(line) {
         Bson::Document(d) => doc_bytes(&d),
         other => panic!("not a document: {other:?}"),
     }
@@ -280,6 +280,7 @@ pub fn run_suite(suite: &str, sessions: &[(&str, SessionFn)]) {
                     .cloned()
                     .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "non-string panic".into());
+                let msg = shorten_blobs(&msg);
                 eprintln!("session {suite}::{name}: FAILED\n{msg}");
                 failures.push(format!("{name}: {msg}"));
             }
@@ -297,4 +298,21 @@ pub fn run_suite(suite: &str, sessions: &[(&str, SessionFn)]) {
         eprintln!("{suite}: {ran} sessions");
         common::report(suite, total);
     }
+}
+
+/// Replaces `Blob([1, 2, ...])` in failure labels with the byte count, keeping messages
+/// readable.
+fn shorten_blobs(msg: &str) -> String {
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("Blob([") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 6..];
+        let end = after.find("])").unwrap_or(after.len());
+        let n = after[..end].split(',').filter(|p| !p.trim().is_empty()).count();
+        out.push_str(&format!("Blob(<{n} bytes>)"));
+        rest = after.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
 }
