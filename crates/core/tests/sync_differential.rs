@@ -457,6 +457,71 @@ fn offline_status(total: &mut usize) {
     finish(&s, total);
 }
 
+fn misc(total: &mut usize) {
+    let Some(mut s) = session("misc") else { return };
+    let _ = s.control("subscriptions", Payload::Null);
+    let _ = s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "ttl": -1}}),
+    );
+    let _ = s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "ttl": 1.5}}),
+    );
+    let _ = s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "priority": 2147483647}}),
+    );
+    let _ = s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "priority": -1}}),
+    );
+    let _ = s.control("subscriptions", json!({"bogus": {}}));
+    s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "ttl": null, "priority": 5}}),
+    )
+    .unwrap();
+    s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "priority": 7}}),
+    )
+    .unwrap();
+    s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "a"}, "priority": 2}}),
+    )
+    .unwrap();
+    s.control("subscriptions", json!({"subscribe": {"stream": {"name": "b"}}}))
+        .unwrap();
+    s.control(
+        "subscriptions",
+        json!({"subscribe": {"stream": {"name": "b"}, "priority": 1}}),
+    )
+    .unwrap();
+    let _ = s.control("update_subscriptions", Payload::Null);
+    s.control(
+        "start",
+        json!({"parameters": null, "unknown": 1, "diagnostics": null, "app_metadata": null}),
+    )
+    .unwrap();
+    let _ = s.control("update_subscriptions", Payload::Null);
+    s.control("start", json!({"schema": {"tables": [], "raw_tables": []}}))
+        .unwrap();
+    s.line(json!({"checkpoint": {"last_op_id": "1", "buckets": [{"bucket": "x", "checksum": 0, "subscriptions": [{"sub": 0}]}],
+        "streams": [{"name": "a", "is_default": false, "errors": [{"subscription": 0, "message": "e"}]}]}})).unwrap();
+    s.line(json!({"checkpoint_diff": {"last_op_id": "2", "updated_buckets": [{"bucket": "y", "checksum": 0, "priority": 0, "subscriptions": [{"sub": 1}]}], "removed_buckets": ["nope"], "write_checkpoint": "4"}})).unwrap();
+    s.line(complete(2)).unwrap();
+    // start while active: the old iteration's instructions are dropped.
+    s.control("start", Payload::Null).unwrap();
+    s.control("start", Payload::Null).unwrap();
+    s.sql("DELETE FROM ps_kv WHERE key = 'client_id'");
+    let _ = s.control("start", Payload::Null);
+    let _ = s.control("stop", Payload::Null);
+    let _ = s.query("SELECT powersync_offline_sync_status() IS NOT NULL");
+    finish(&s, total);
+}
+
 #[test]
 fn differential_sessions() {
     let mut total = 0;
@@ -473,6 +538,7 @@ fn differential_sessions() {
     raw_tables(&mut total);
     diagnostics(&mut total);
     offline_status(&mut total);
+    misc(&mut total);
     if total > 0 {
         common::report("sync_differential", total);
     }

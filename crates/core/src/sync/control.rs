@@ -148,7 +148,9 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
     connection(sync, call);
     let conn = sync.conn.as_ref().expect("connection created above");
     storage::ensure_ready(conn)?;
-    let now_sql = storage::time::now_sql(rusqlite::version_number());
+    let now_sql = *sync
+        .now_sql
+        .get_or_insert_with(|| storage::time::now_sql_for(conn));
 
     match command {
         Command::Event(event) => {

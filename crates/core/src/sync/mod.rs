@@ -38,6 +38,8 @@ pub struct SyncState {
     raw_tables: Vec<RawTable>,
     /// Inferred raw-table statements.
     raw_cache: RawTableCache,
+    /// The timestamp query for this connection's SQLite (decided on first use).
+    now_sql: Option<&'static str>,
 }
 
 impl SyncState {

@@ -106,7 +106,11 @@ fn priority_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error
     match v {
         None => Ok(None),
         Some(p) if (0..i32::MAX as i64).contains(&p) => Ok(Some(p as i32)),
-        Some(_) => Err(de::Error::custom("Invalid bucket priority value")),
+        // The reference wraps its own argument error into the serde error, hence the nested
+        // wording.
+        Some(_) => Err(de::Error::custom(crate::error::PowerSyncError::argument(
+            "Invalid bucket priority value",
+        ))),
     }
 }
 

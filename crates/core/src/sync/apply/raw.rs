@@ -125,16 +125,15 @@ impl RawTableCache {
                 },
                 StatementParam::Rest => {
                     let uses_id = statement.params.contains(&StatementParam::Id);
-                    let rest: BTreeMap<&String, &Value> = object
-                        .iter()
-                        .filter(|(k, _)| {
-                            !(uses_id && k.as_str() == "id")
-                                && !statement
-                                    .params
-                                    .iter()
-                                    .any(|p| matches!(p, StatementParam::Column(c) if c == *k))
-                        })
-                        .collect();
+                    let referenced = |k: &str| {
+                        (uses_id && k == "id")
+                            || statement
+                                .params
+                                .iter()
+                                .any(|p| matches!(p, StatementParam::Column(c) if c == k))
+                    };
+                    let rest: BTreeMap<&String, &Value> =
+                        object.iter().filter(|(k, _)| !referenced(k.as_str())).collect();
                     if rest.is_empty() {
                         SqlValue::Null
                     } else {

@@ -252,3 +252,6 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,24 @@ pub fn now_sql(version: i32) -> &'static str {
     }
 }
 
+/// The timestamp query for the SQLite library `conn` actually runs on. The version number
+/// decides; a probe confirms that `'subsec'` is understood (the version reported to a
+/// loadable extension has been seen to disagree with the host's SQLite).
+pub fn now_sql_for(conn: &rusqlite::Connection) -> &'static str {
+    let sql = now_sql(rusqlite::version_number());
+    if sql == SUBSEC_SQL {
+        let works = conn
+            .query_row("SELECT unixepoch('subsec') IS NOT NULL", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .unwrap_or(false);
+        if !works {
+            return LEGACY_SQL;
+        }
+    }
+    sql
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

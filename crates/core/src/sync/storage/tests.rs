@@ -1,0 +1,211 @@
+//! Storage and apply tests on a real (in-memory) database.
+
+use super::SqlStore;
+use crate::state::ConnectionState;
+use crate::sync::apply::RawTableCache;
+use crate::sync::client::store::{ApplyMode, SyncStore};
+use crate::sync::protocol::parse_text;
+use rusqlite::Connection;
+
+fn db() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    crate::register(&conn).unwrap();
+    conn.execute_batch("BEGIN; SELECT powersync_init(); SELECT powersync_replace_schema('{\"tables\":[{\"name\":\"items\",\"columns\":[{\"name\":\"col\",\"type\":\"text\"}]}]}'); COMMIT")
+        .unwrap();
+    conn
+}
+
+fn with_store<T>(conn: &Connection, f: impl FnOnce(&mut SqlStore<'_>) -> T) -> T {
+    let state = ConnectionState::default();
+    let mut cache = RawTableCache::default();
+    let mut store = SqlStore {
+        conn,
+        state: &state,
+        raw_tables: &[],
+        raw_cache: &mut cache,
+        now_sql: super::time::now_sql(rusqlite::version_number()),
+    };
+    f(&mut store)
+}
+
+fn data(store: &mut SqlStore<'_>, json: &str) {
+    let crate::sync::protocol::SyncLine::Data(line) = parse_text(json).unwrap() else {
+        panic!()
+    };
+    store.insert_data_line(&line, json.len()).unwrap();
+}
+
+fn checksums(conn: &Connection) -> (i64, i64, i64, i64) {
+    conn.query_row(
+        "SELECT add_checksum, op_checksum, count_since_last, last_op FROM ps_buckets WHERE name = 'a'",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .unwrap()
+}
+
+fn op(id: i64, op: &str, row: &str, checksum: i64) -> String {
+    format!(
+        r#"{{"op_id":"{id}","op":"{op}","object_type":"items","object_id":"{row}","checksum":{checksum},"data":"{{}}"}}"#
+    )
+}
+
+#[test]
+fn worked_example_of_the_spec() {
+    let conn = db();
+    with_store(&conn, |s| {
+        let line = format!(
+            r#"{{"data":{{"bucket":"a","data":[{},{},{},{},{}]}}}}"#,
+            op(1, "PUT", "r1", 5),
+            op(2, "PUT", "r2", 7),
+            op(3, "PUT", "r1", 11),
+            op(4, "REMOVE", "r2", 13),
+            r#"{"op_id":"5","op":"MOVE","checksum":17}"#
+        );
+        data(s, &line);
+        assert_eq!(checksums(&conn), (42, 11, 5, 5));
+        let size: i64 = conn
+            .query_row("SELECT downloaded_size FROM ps_buckets", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(size, line.len() as i64);
+        let updated: i64 = conn
+            .query_row("SELECT count(*) FROM ps_updated_rows", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(updated, 0);
+    });
+}
+
+#[test]
+fn remove_after_apply_records_updated_row_and_clear_resets() {
+    let conn = db();
+    with_store(&conn, |s| {
+        data(
+            s,
+            &format!(
+                r#"{{"data":{{"bucket":"a","data":[{}]}}}}"#,
+                op(1, "PUT", "r2", 7)
+            ),
+        );
+        s.set_last_op(&["a"], 1).unwrap();
+        s.apply(ApplyMode::Full, 1000).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        data(
+            s,
+            &format!(
+                r#"{{"data":{{"bucket":"a","data":[{}]}}}}"#,
+                op(2, "REMOVE", "r2", 13)
+            ),
+        );
+        let rows: Vec<(String, String)> = conn
+            .prepare("SELECT row_type, row_id FROM ps_updated_rows")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![("items".to_string(), "r2".to_string())]);
+        s.set_last_op(&["a"], 2).unwrap();
+        s.apply(ApplyMode::Full, 2000).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        // CLEAR: checksum replaced, oplog emptied.
+        data(
+            s,
+            &format!(
+                r#"{{"data":{{"bucket":"a","data":[{},{{"op_id":"4","op":"CLEAR","checksum":42}}]}}}}"#,
+                op(3, "PUT", "r3", 1)
+            ),
+        );
+        assert_eq!(checksums(&conn).0, 42);
+        assert_eq!(checksums(&conn).1, 0);
+        let ops: i64 = conn
+            .query_row("SELECT count(*) FROM ps_oplog", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ops, 0);
+    });
+}
+
+#[test]
+fn checksums_masked_and_validated() {
+    let conn = db();
+    with_store(&conn, |s| {
+        data(
+            s,
+            &format!(
+                r#"{{"data":{{"bucket":"a","data":[{},{}]}}}}"#,
+                op(1, "PUT", "x", 4294967295),
+                op(2, "PUT", "y", 2)
+            ),
+        );
+        let (add, opsum, _, _) = checksums(&conn);
+        assert_eq!((add, opsum), (0, 1));
+        assert!(s
+            .validate_checksums(&[("a", 1), ("missing", 0)])
+            .unwrap()
+            .is_empty());
+        let f = s.validate_checksums(&[("a", 2)]).unwrap();
+        assert_eq!(
+            f[0].describe(),
+            "a (expected 0x00000002, got 0x00000001 = 0x00000001 (op) + 0x00000000 (add))"
+        );
+        let hash: i64 = conn
+            .query_row("SELECT hash FROM ps_oplog WHERE row_id = 'x'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(hash, -1);
+    });
+}
+
+#[test]
+fn write_gate_and_untyped_routing() {
+    let conn = db();
+    with_store(&conn, |s| {
+        assert!(!s.write_gate_closed().unwrap());
+        s.set_kv("target_checkpoint_request_id", 5).unwrap();
+        assert!(s.write_gate_closed().unwrap());
+        s.set_kv("last_seen_checkpoint_request_id", 5).unwrap();
+        assert!(!s.write_gate_closed().unwrap());
+        conn.execute("INSERT INTO ps_crud (data) VALUES ('{}')", [])
+            .unwrap();
+        assert!(s.write_gate_closed().unwrap());
+        data(
+            s,
+            r#"{"data":{"bucket":"a","data":[{"op_id":"1","op":"PUT","object_type":"other","object_id":"o","checksum":1,"data":"{\"z\":1}"}]}}"#,
+        );
+        s.set_last_op(&["a"], 1).unwrap();
+        s.apply(
+            ApplyMode::Partial {
+                priority: 0,
+                buckets: &["a"],
+            },
+            7000,
+        )
+        .unwrap();
+        let row: String = conn
+            .query_row("SELECT data FROM ps_untyped WHERE type = 'other'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(row, r#"{"z":1}"#);
+        let state: (i64, i64) = conn
+            .query_row("SELECT priority, last_synced_at FROM ps_sync_state", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(state, (0, 7000));
+    });
+}
+
+#[test]
+fn now_has_millisecond_resolution() {
+    let conn = db();
+    with_store(&conn, |s| {
+        let now = s.now().unwrap();
+        assert_eq!(now % 1000, 0);
+        assert!(now > 1_700_000_000_000_000);
+    });
+}
