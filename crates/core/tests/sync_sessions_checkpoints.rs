@@ -89,7 +89,10 @@ fn remove_after_apply(enc: Enc) -> usize {
         enc,
         data_line(
             "a",
-            json!([put(1, "r1", 5, r#"{"col":"1"}"#), put(2, "r2", 7, r#"{"col":"2"}"#)]),
+            json!([
+                put(1, "r1", 5, r#"{"col":"1"}"#),
+                put(2, "r2", 7, r#"{"col":"2"}"#)
+            ]),
         ),
     )
     .unwrap();
@@ -126,7 +129,10 @@ fn clear_op(enc: Enc) -> usize {
         enc,
         data_line(
             "a",
-            json!([put(1, "r1", 1, r#"{"col":"1"}"#), put(2, "r2", 2, r#"{"col":"2"}"#)]),
+            json!([
+                put(1, "r1", 1, r#"{"col":"1"}"#),
+                put(2, "r2", 2, r#"{"col":"2"}"#)
+            ]),
         ),
     )
     .unwrap();
@@ -138,7 +144,11 @@ fn clear_op(enc: Enc) -> usize {
         enc,
         data_line(
             "a",
-            json!([put(3, "r3", 9, r#"{"col":"3"}"#), clear(3, 100), put(4, "r4", 5, r#"{"col":"4"}"#)]),
+            json!([
+                put(3, "r3", 9, r#"{"col":"3"}"#),
+                clear(3, 100),
+                put(4, "r4", 5, r#"{"col":"4"}"#)
+            ]),
         ),
     )
     .unwrap();
@@ -184,8 +194,11 @@ fn checksum_forms(enc: Enc) -> usize {
         ),
     )
     .unwrap();
-    s.send(enc, data_line("c", json!([{"op_id": "2", "op": "MOVE", "checksum": -1}])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("c", json!([{"op_id": "2", "op": "MOVE", "checksum": -1}])),
+    )
+    .unwrap();
     has(&s.send(enc, complete(3)), "DidCompleteSync");
     s.query("SELECT name, add_checksum, op_checksum FROM ps_buckets ORDER BY name");
     s.query("SELECT op_id, hash FROM ps_oplog ORDER BY op_id");
@@ -219,10 +232,16 @@ fn checksum_failure_recovery(enc: Enc) -> usize {
         ),
     )
     .unwrap();
-    s.send(enc, data_line("zeta", json!([put(1, "z", 4321, r#"{"col":"z"}"#)])))
-        .unwrap();
-    s.send(enc, data_line("alpha", json!([put(2, "a", -1, r#"{"col":"a"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("zeta", json!([put(1, "z", 4321, r#"{"col":"z"}"#)])),
+    )
+    .unwrap();
+    s.send(
+        enc,
+        data_line("alpha", json!([put(2, "a", -1, r#"{"col":"a"}"#)])),
+    )
+    .unwrap();
     s.send(enc, data_line("ok", json!([put(3, "o", 3, r#"{"col":"o"}"#)])))
         .unwrap();
     let r = s.send(enc, complete(3));
@@ -244,10 +263,16 @@ fn checksum_failure_recovery(enc: Enc) -> usize {
         ),
     )
     .unwrap();
-    s.send(enc, data_line("zeta", json!([put(1, "z", 1234, r#"{"col":"z"}"#)])))
-        .unwrap();
-    s.send(enc, data_line("alpha", json!([put(2, "a", 99, r#"{"col":"a"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("zeta", json!([put(1, "z", 1234, r#"{"col":"z"}"#)])),
+    )
+    .unwrap();
+    s.send(
+        enc,
+        data_line("alpha", json!([put(2, "a", 99, r#"{"col":"a"}"#)])),
+    )
+    .unwrap();
     has(&s.send(enc, complete(3)), "DidCompleteSync");
     s.cases
 }
@@ -291,19 +316,29 @@ fn bucket_deletion_checkpoint(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(
         enc,
-        cp(3, None, vec![bucket("a", 3, None, None), bucket("b", 5, None, None)]),
+        cp(
+            3,
+            None,
+            vec![bucket("a", 3, None, None), bucket("b", 5, None, None)],
+        ),
     )
     .unwrap();
     s.send(
         enc,
         data_line(
             "a",
-            json!([put(1, "shared", 1, r#"{"col":"from a"}"#), put(2, "only_a", 2, r#"{"col":"a"}"#)]),
+            json!([
+                put(1, "shared", 1, r#"{"col":"from a"}"#),
+                put(2, "only_a", 2, r#"{"col":"a"}"#)
+            ]),
         ),
     )
     .unwrap();
-    s.send(enc, data_line("b", json!([put(3, "shared", 5, r#"{"col":"from b"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("b", json!([put(3, "shared", 5, r#"{"col":"from b"}"#)])),
+    )
+    .unwrap();
     s.send(enc, complete(3)).unwrap();
     s.value("SELECT data FROM ps_data__items WHERE id = 'shared'")
         .unwrap();
@@ -329,19 +364,31 @@ fn bucket_deletion_diff(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(
         enc,
-        cp(2, None, vec![bucket("a", 1, None, Some(1)), bucket("b", 2, None, Some(1))]),
+        cp(
+            2,
+            None,
+            vec![bucket("a", 1, None, Some(1)), bucket("b", 2, None, Some(1))],
+        ),
     )
     .unwrap();
     s.send(enc, data_line("a", json!([put(1, "x", 1, r#"{"col":"x"}"#)])))
         .unwrap();
     s.send(enc, data_line("b", json!([put(2, "y", 2, r#"{"col":"y"}"#)])))
         .unwrap();
-    s.send(enc, data_line("untracked", json!([put(3, "z", 2, r#"{"col":"z"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("untracked", json!([put(3, "z", 2, r#"{"col":"z"}"#)])),
+    )
+    .unwrap();
     s.send(enc, complete(2)).unwrap();
     s.send(
         enc,
-        diff(3, None, vec![bucket("c", 0, Some(1), Some(0))], &["b", "untracked", "never"]),
+        diff(
+            3,
+            None,
+            vec![bucket("c", 0, Some(1), Some(0))],
+            &["b", "untracked", "never"],
+        ),
     )
     .unwrap();
     s.query("SELECT name FROM ps_buckets ORDER BY name");
@@ -383,7 +430,13 @@ fn untyped_routing(enc: Enc) -> usize {
         .unwrap();
     s.send(
         enc,
-        data_line("a", json!([remove_t(6, "unknown", "u1", 6), remove_t(7, "local_stuff", "l1", 7)])),
+        data_line(
+            "a",
+            json!([
+                remove_t(6, "unknown", "u1", 6),
+                remove_t(7, "local_stuff", "l1", 7)
+            ]),
+        ),
     )
     .unwrap();
     s.send(enc, complete(7)).unwrap();
@@ -402,13 +455,23 @@ fn multi_bucket_latest_op(enc: Enc) -> usize {
         cp(
             9,
             None,
-            vec![bucket("a", 1 + 3, None, None), bucket("b", 2, None, None), bucket("c", 4, None, None)],
+            vec![
+                bucket("a", 1 + 3, None, None),
+                bucket("b", 2, None, None),
+                bucket("c", 4, None, None),
+            ],
         ),
     )
     .unwrap();
     s.send(
         enc,
-        data_line("a", json!([put(1, "r", 1, r#"{"col":"a1"}"#), put(9, "q", 3, r#"{"col":"a9"}"#)])),
+        data_line(
+            "a",
+            json!([
+                put(1, "r", 1, r#"{"col":"a1"}"#),
+                put(9, "q", 3, r#"{"col":"a9"}"#)
+            ]),
+        ),
     )
     .unwrap();
     s.send(enc, data_line("b", json!([put(5, "r", 2, r#"{"col":"b5"}"#)])))
@@ -432,7 +495,11 @@ fn data_before_checkpoint(enc: Enc) -> usize {
     s.query("SELECT name, last_op, count_since_last, downloaded_size > 0 FROM ps_buckets ORDER BY id");
     s.send(
         enc,
-        cp(1, None, vec![bucket("early", 1, None, Some(1)), bucket("never", 0, None, None)]),
+        cp(
+            1,
+            None,
+            vec![bucket("early", 1, None, Some(1)), bucket("never", 0, None, None)],
+        ),
     )
     .unwrap();
     // Untracked bucket while tracking: stored, no progress change.
@@ -490,7 +557,10 @@ fn status_dedup(enc: Enc) -> usize {
     empty(&s.send(enc, diff(1, None, vec![], &[])));
     empty(&s.send(enc, data_line("untracked", json!([]))));
     empty(&s.send(enc, token(3600)));
-    has(&s.send(enc, data_line("a", json!([put(1, "x", 0, "{}")]))), "since_last\":1");
+    has(
+        &s.send(enc, data_line("a", json!([put(1, "x", 0, "{}")]))),
+        "since_last\":1",
+    );
     // Same last_op_id but a different write checkpoint: status unchanged.
     s.send(enc, cp(1, Some(3), vec![bucket("a", 0, None, Some(3))]))
         .unwrap();
@@ -543,8 +613,11 @@ fn progress_priorities(enc: Enc) -> usize {
         ),
     )
     .unwrap();
-    s.send(enc, data_line("p0", json!([put(1, "a", 0, "{}"), put(2, "b", 0, "{}")])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("p0", json!([put(1, "a", 0, "{}"), put(2, "b", 0, "{}")])),
+    )
+    .unwrap();
     s.send(enc, data_line("p1b", json!([put(3, "c", 0, "{}")])))
         .unwrap();
     s.send(enc, partial(6, 1)).unwrap();
@@ -556,7 +629,11 @@ fn progress_priorities(enc: Enc) -> usize {
     // Next checkpoint: more ops; then one without counts resets everything.
     s.send(
         enc,
-        cp(8, None, vec![bucket("p0", 0, Some(0), Some(4)), bucket("p3", 0, None, Some(2))]),
+        cp(
+            8,
+            None,
+            vec![bucket("p0", 0, Some(0), Some(4)), bucket("p3", 0, None, Some(2))],
+        ),
     )
     .unwrap();
     s.send(enc, data_line("p0", json!([put(7, "a", 0, "{}")])))
@@ -589,7 +666,10 @@ fn partial_sequence(enc: Enc) -> usize {
         .unwrap();
     s.send(enc, complete(3)).unwrap();
     s.send(enc, cp(4, None, buckets())).unwrap();
-    has(&s.send(enc, partial(4, 2)), r#""priority_status":[{"priority":2,"#);
+    has(
+        &s.send(enc, partial(4, 2)),
+        r#""priority_status":[{"priority":2,"#,
+    );
     s.query("SELECT priority FROM ps_sync_state ORDER BY priority");
     s.send(enc, partial(4, 0)).unwrap();
     s.query("SELECT priority FROM ps_sync_state ORDER BY priority");
@@ -631,7 +711,10 @@ fn unknown_lines(enc: Enc) -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    has(&s.send(enc, json!({"new_feature": {"x": 1}})), "Unknown sync line");
+    has(
+        &s.send(enc, json!({"new_feature": {"x": 1}})),
+        "Unknown sync line",
+    );
     has(&s.send(enc, json!({"number": 5})), "Unknown sync line");
     has(&s.send(enc, json!({"str": "s"})), "Unknown sync line");
     has(&s.send(enc, json!({"nothing": null})), "Unknown sync line");
@@ -653,7 +736,13 @@ fn trigger_resync_reapply(enc: Enc) -> usize {
         .unwrap();
     s.send(
         enc,
-        data_line("a", json!([put(1, "r1", 1, r#"{"col":"1"}"#), put(2, "r2", 2, r#"{"col":"2"}"#)])),
+        data_line(
+            "a",
+            json!([
+                put(1, "r1", 1, r#"{"col":"1"}"#),
+                put(2, "r2", 2, r#"{"col":"2"}"#)
+            ]),
+        ),
     )
     .unwrap();
     s.send(enc, complete(2)).unwrap();
@@ -678,13 +767,13 @@ fn bson_specifics() -> usize {
     };
     s.start_null().unwrap();
     let checkpoint = doc! {"checkpoint": {"last_op_id": "2", "buckets": [
-        {"bucket": "a", "checksum": Bson::Int64(7), "priority": Bson::Int64(1), "count": Bson::Int64(2)},
-        {"bucket": "b", "checksum": Bson::Double(3573495687.0), "count": Bson::Int32(0)}]},
-        "ignored": "second element"};
+    {"bucket": "a", "checksum": Bson::Int64(7), "priority": Bson::Int64(1), "count": Bson::Int64(2)},
+    {"bucket": "b", "checksum": Bson::Double(3573495687.0), "count": Bson::Int32(0)}]},
+    "ignored": "second element"};
     s.binary(doc_bytes(&checkpoint)).unwrap();
     let data = doc! {"data": {"bucket": "a", "has_more": false, "after": Bson::Null, "next_after": Bson::Null, "data": [
-        {"op_id": "1", "op": "PUT", "object_type": "items", "object_id": "x", "checksum": Bson::Int64(3), "data": "{\"col\":\"x\"}", "subkey": Bson::Null},
-        {"op_id": "2", "op": "PUT", "object_type": "items", "object_id": "y", "checksum": Bson::Double(4.0), "data": Bson::Null}]}};
+    {"op_id": "1", "op": "PUT", "object_type": "items", "object_id": "x", "checksum": Bson::Int64(3), "data": "{\"col\":\"x\"}", "subkey": Bson::Null},
+    {"op_id": "2", "op": "PUT", "object_type": "items", "object_id": "y", "checksum": Bson::Double(4.0), "data": Bson::Null}]}};
     let mut bytes = doc_bytes(&data);
     bytes.extend_from_slice(b"trailing garbage");
     s.binary(bytes).unwrap();
@@ -694,7 +783,7 @@ fn bson_specifics() -> usize {
     let tok = doc! {"token_expires_in": Bson::Int32(3600), "extra": 1};
     s.binary(doc_bytes(&tok)).unwrap();
     let b = doc! {"data": {"bucket": "b", "data": [
-        {"op_id": "2", "op": "PUT", "object_type": "items", "object_id": "z", "checksum": Bson::Int64(3573495687), "data": "{}"}]}};
+    {"op_id": "2", "op": "PUT", "object_type": "items", "object_id": "z", "checksum": Bson::Int64(3573495687), "data": "{}"}]}};
     s.binary(doc_bytes(&b)).unwrap();
     let complete = doc! {"checkpoint_complete": {"last_op_id": "2"}};
     has(&s.binary(doc_bytes(&complete)), "DidCompleteSync");
@@ -709,11 +798,17 @@ fn mixed_encodings() -> usize {
     s.start_null().unwrap();
     s.send(Enc::Bson, cp(3, None, vec![bucket("a", 6, None, Some(3))]))
         .unwrap();
-    s.send(Enc::Json, data_line("a", json!([put(1, "j", 1, r#"{"col":"json"}"#)])))
-        .unwrap();
-    s.send(Enc::Bson, data_line("a", json!([put(2, "b", 2, r#"{"col":"bson"}"#)])))
-        .unwrap();
-    s.control(
+    s.send(
+        Enc::Json,
+        data_line("a", json!([put(1, "j", 1, r#"{"col":"json"}"#)])),
+    )
+    .unwrap();
+    s.send(
+        Enc::Bson,
+        data_line("a", json!([put(2, "b", 2, r#"{"col":"bson"}"#)])),
+    )
+    .unwrap();
+    s.ctl(
         "line_text",
         format!("  {}  \n", data_line("a", json!([put(3, "w", 3, "{}")]))),
     )
@@ -737,7 +832,12 @@ fn supersede_across_lines(enc: Enc) -> usize {
             id += 1;
             let ck = id * 7 + round;
             total += ck;
-            ops.push(put(id, &format!("r{k}"), ck, &format!(r#"{{"col":"{round}-{k}"}}"#)));
+            ops.push(put(
+                id,
+                &format!("r{k}"),
+                ck,
+                &format!(r#"{{"col":"{round}-{k}"}}"#),
+            ));
         }
         s.send(enc, data_line("a", json!(ops))).unwrap();
     }
@@ -764,10 +864,16 @@ fn checkpoint_sessions() {
             ("clear_op_bson", || clear_op(Enc::Bson)),
             ("checksum_forms_json", || checksum_forms(Enc::Json)),
             ("checksum_forms_bson", || checksum_forms(Enc::Bson)),
-            ("checksum_failure_recovery_json", || checksum_failure_recovery(Enc::Json)),
-            ("checksum_failure_recovery_bson", || checksum_failure_recovery(Enc::Bson)),
+            ("checksum_failure_recovery_json", || {
+                checksum_failure_recovery(Enc::Json)
+            }),
+            ("checksum_failure_recovery_bson", || {
+                checksum_failure_recovery(Enc::Bson)
+            }),
             ("checksum_failure_partial", || checksum_failure_partial(Enc::Json)),
-            ("bucket_deletion_checkpoint", || bucket_deletion_checkpoint(Enc::Json)),
+            ("bucket_deletion_checkpoint", || {
+                bucket_deletion_checkpoint(Enc::Json)
+            }),
             ("bucket_deletion_diff_json", || bucket_deletion_diff(Enc::Json)),
             ("bucket_deletion_diff_bson", || bucket_deletion_diff(Enc::Bson)),
             ("untyped_routing", || untyped_routing(Enc::Bson)),

@@ -41,25 +41,26 @@ fn blocked_then_applied_by_upload() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![bucket("a", 5, None, Some(1))]))
-        .unwrap();
-    s.line(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
+    s.json(cp(1, None, vec![bucket("a", 5, None, Some(1))])).unwrap();
+    s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
         .unwrap();
     local_insert(&mut s, "l1");
     kv(&mut s);
     has(
-        &s.line(complete(1)),
+        &s.json(complete(1)),
         "Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint.",
     );
     uploaded(&mut s);
     // Target is MAX and the pending checkpoint has no write checkpoint: skipped silently.
     empty(&s.cmd("completed_upload"));
-    s.line(cp(2, Some(5), vec![bucket("a", 5, None, Some(1))]))
+    s.json(cp(2, Some(5), vec![bucket("a", 5, None, Some(1))]))
         .unwrap();
-    has(&s.line(complete(2)), "Could not apply checkpoint due to local data");
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
     kv(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(5))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(5)).unwrap();
     let r = s.cmd("completed_upload");
     has(&r, "Applied pending checkpoint after completed upload");
     has(&r, r#"{"DidCompleteSync":{"applied_checkpoint_request_id":"5"}}"#);
@@ -77,22 +78,21 @@ fn completed_upload_skip_older() -> usize {
     };
     s.start(json!({"checkpoint_mode": "requests"})).unwrap();
     local_insert(&mut s, "l1");
-    s.line(cp(1, Some(3), vec![bucket("a", 0, None, None)]))
-        .unwrap();
-    s.line(complete(1)).unwrap();
+    s.json(cp(1, Some(3), vec![bucket("a", 0, None, None)])).unwrap();
+    s.json(complete(1)).unwrap();
     uploaded(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(4))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(4)).unwrap();
     empty(&s.cmd("completed_upload"));
     // The pending checkpoint was consumed by the skip.
     empty(&s.cmd("completed_upload"));
     // Seen 3 < target 4: a new checkpoint with W=3 is still blocked, W=4 applies.
-    s.line(cp(2, Some(3), vec![bucket("a", 0, None, None)]))
-        .unwrap();
-    has(&s.line(complete(2)), "Could not apply checkpoint due to local data");
-    s.line(cp(3, Some(4), vec![bucket("a", 0, None, None)]))
-        .unwrap();
-    has(&s.line(complete(3)), "Applied checkpoint request id 4");
+    s.json(cp(2, Some(3), vec![bucket("a", 0, None, None)])).unwrap();
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
+    s.json(cp(3, Some(4), vec![bucket("a", 0, None, None)])).unwrap();
+    has(&s.json(complete(3)), "Applied checkpoint request id 4");
     kv(&mut s);
     s.cases
 }
@@ -104,15 +104,20 @@ fn completed_upload_without_target() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(2, None, vec![bucket("a", 3, None, Some(2))]))
-        .unwrap();
-    s.line(data_line(
+    s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
+    s.json(data_line(
         "a",
-        json!([put(1, "r1", 1, r#"{"col":"1"}"#), put(2, "r2", 2, r#"{"col":"2"}"#)]),
+        json!([
+            put(1, "r1", 1, r#"{"col":"1"}"#),
+            put(2, "r2", 2, r#"{"col":"2"}"#)
+        ]),
     ))
     .unwrap();
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{\"op\":\"PUT\"}', 7)");
-    has(&s.line(complete(2)), "Could not apply checkpoint due to local data");
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
     // Queue still non-empty: warning, pending dropped.
     has(
         &s.cmd("completed_upload"),
@@ -120,9 +125,8 @@ fn completed_upload_without_target() -> usize {
     );
     empty(&s.cmd("completed_upload"));
     // A new checkpoint, blocked again; then the upload finishes and applies it.
-    s.line(cp(2, None, vec![bucket("a", 3, None, Some(2))]))
-        .unwrap();
-    s.line(complete(2)).unwrap();
+    s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
+    s.json(complete(2)).unwrap();
     uploaded(&mut s);
     let r = s.cmd("completed_upload");
     has(&r, "Applied pending checkpoint after completed upload");
@@ -138,15 +142,19 @@ fn completed_upload_checksum_changed() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![bucket("a", 5, None, None), bucket("b", 1, None, None)]))
+    s.json(cp(
+        1,
+        None,
+        vec![bucket("a", 5, None, None), bucket("b", 1, None, None)],
+    ))
+    .unwrap();
+    s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"1"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(1, "r1", 5, r#"{"col":"1"}"#)])))
-        .unwrap();
-    s.line(data_line("b", json!([put(1, "r2", 1, r#"{"col":"2"}"#)])))
+    s.json(data_line("b", json!([put(1, "r2", 1, r#"{"col":"2"}"#)])))
         .unwrap();
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 1)");
-    s.line(complete(1)).unwrap();
-    s.line(data_line("a", json!([put(2, "r3", 9, r#"{"col":"3"}"#)])))
+    s.json(complete(1)).unwrap();
+    s.json(data_line("a", json!([put(2, "r3", 9, r#"{"col":"3"}"#)])))
         .unwrap();
     uploaded(&mut s);
     has(
@@ -155,12 +163,16 @@ fn completed_upload_checksum_changed() -> usize {
     );
     s.query("SELECT name FROM ps_buckets ORDER BY name");
     // Still active.
-    s.line(token(60)).unwrap();
-    s.line(cp(2, None, vec![bucket("a", 9, None, None), bucket("b", 1, None, None)]))
+    s.json(token(60)).unwrap();
+    s.json(cp(
+        2,
+        None,
+        vec![bucket("a", 9, None, None), bucket("b", 1, None, None)],
+    ))
+    .unwrap();
+    s.json(data_line("a", json!([put(2, "r3", 9, r#"{"col":"3"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(2, "r3", 9, r#"{"col":"3"}"#)])))
-        .unwrap();
-    has(&s.line(complete(2)), "DidCompleteSync");
+    has(&s.json(complete(2)), "DidCompleteSync");
     s.cases
 }
 
@@ -172,9 +184,9 @@ fn completed_upload_edge_cases() -> usize {
     fails(&s.cmd("completed_upload"), 21);
     s.start_null().unwrap();
     empty(&s.cmd("completed_upload"));
-    s.line(cp(1, None, vec![])).unwrap();
+    s.json(cp(1, None, vec![])).unwrap();
     empty(&s.cmd("completed_upload"));
-    s.line(complete(1)).unwrap();
+    s.json(complete(1)).unwrap();
     empty(&s.cmd("completed_upload"));
     s.cmd("stop").unwrap();
     fails(&s.cmd("completed_upload"), 21);
@@ -188,20 +200,18 @@ fn stale_pending_reapplied() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![bucket("a", 5, None, Some(1))]))
-        .unwrap();
-    s.line(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
+    s.json(cp(1, None, vec![bucket("a", 5, None, Some(1))])).unwrap();
+    s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
         .unwrap();
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 1)");
-    s.line(complete(1)).unwrap();
+    s.json(complete(1)).unwrap();
     uploaded(&mut s);
-    has(&s.line(complete(1)), "Validated and applied checkpoint");
+    has(&s.json(complete(1)), "Validated and applied checkpoint");
     s.cmd("completed_upload").unwrap();
     // A new checkpoint discards any pending copy.
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 2)");
-    s.line(complete(1)).unwrap();
-    s.line(cp(1, None, vec![bucket("a", 5, None, Some(1))]))
-        .unwrap();
+    s.json(complete(1)).unwrap();
+    s.json(cp(1, None, vec![bucket("a", 5, None, Some(1))])).unwrap();
     uploaded(&mut s);
     empty(&s.cmd("completed_upload"));
     s.cases
@@ -215,17 +225,17 @@ fn seen_persisted_while_blocked() -> usize {
     };
     s.start_null().unwrap();
     local_insert(&mut s, "l1");
-    s.line(cp(3, Some(7), vec![bucket("a", 0, None, None)]))
-        .unwrap();
-    has(&s.line(complete(3)), "Could not apply checkpoint due to local data");
+    s.json(cp(3, Some(7), vec![bucket("a", 0, None, None)])).unwrap();
+    has(
+        &s.json(complete(3)),
+        "Could not apply checkpoint due to local data",
+    );
     kv(&mut s);
     uploaded(&mut s);
     // Target 6 <= seen 7: a fresh checkpoint without write checkpoint applies.
-    s.control("target_checkpoint_request_id", Payload::Int(6))
-        .unwrap();
-    s.line(cp(4, None, vec![bucket("a", 0, None, None)]))
-        .unwrap();
-    let r = s.line(complete(4));
+    s.ctl("target_checkpoint_request_id", Payload::Int(6)).unwrap();
+    s.json(cp(4, None, vec![bucket("a", 0, None, None)])).unwrap();
+    let r = s.json(complete(4));
     has(&r, r#"{"DidCompleteSync":{}}"#);
     kv(&mut s);
     s.cases
@@ -237,7 +247,7 @@ fn partial_gate() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(
+    s.json(cp(
         3,
         None,
         vec![
@@ -247,18 +257,21 @@ fn partial_gate() -> usize {
         ],
     ))
     .unwrap();
-    s.line(data_line("p0", json!([put(1, "a", 1, r#"{"col":"a"}"#)])))
+    s.json(data_line("p0", json!([put(1, "a", 1, r#"{"col":"a"}"#)])))
         .unwrap();
-    s.line(data_line("p1", json!([put(2, "b", 2, r#"{"col":"b"}"#)])))
+    s.json(data_line("p1", json!([put(2, "b", 2, r#"{"col":"b"}"#)])))
         .unwrap();
-    s.line(data_line("p3", json!([put(3, "c", 3, r#"{"col":"c"}"#)])))
+    s.json(data_line("p3", json!([put(3, "c", 3, r#"{"col":"c"}"#)])))
         .unwrap();
     local_insert(&mut s, "mine");
-    has(&s.line(partial(3, 0)), r#""priority":0"#);
-    empty(&s.line(partial(3, 1)));
+    has(&s.json(partial(3, 0)), r#""priority":0"#);
+    empty(&s.json(partial(3, 1)));
     s.query("SELECT id FROM ps_data__items ORDER BY id");
-    has(&s.line(complete(3)), "Could not apply checkpoint due to local data");
-    empty(&s.line(partial(3, 2)));
+    has(
+        &s.json(complete(3)),
+        "Could not apply checkpoint due to local data",
+    );
+    empty(&s.json(partial(3, 2)));
     s.query("SELECT name, last_op, last_applied_op FROM ps_buckets ORDER BY name");
     s.cases
 }
@@ -273,23 +286,18 @@ fn checkpoint_request_computation() -> usize {
         &s.start(requests()),
         r#""checkpoint_request":{"client_id":"test-test-test-test","checkpoint_request_id":"1"}"#,
     );
-    s.control("target_checkpoint_request_id", Payload::Int(4))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(4)).unwrap();
     has(&s.start(requests()), r#""checkpoint_request_id":"4""#);
-    s.control("seed_checkpoint_request_id", Payload::Int(7))
-        .unwrap();
+    s.ctl("seed_checkpoint_request_id", Payload::Int(7)).unwrap();
     has(&s.start(requests()), r#""checkpoint_request_id":"7""#);
-    s.control("seed_checkpoint_request_id", Payload::Int(2))
-        .unwrap();
+    s.ctl("seed_checkpoint_request_id", Payload::Int(2)).unwrap();
     has(&s.start(requests()), r#""checkpoint_request_id":"4""#);
-    s.control("target_checkpoint_request_id", Payload::Int(MAX))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(MAX)).unwrap();
     has(&s.start(requests()), r#""checkpoint_request_id":"2""#);
-    s.control("target_checkpoint_request_id", Payload::Int(MAX - 1))
+    s.ctl("target_checkpoint_request_id", Payload::Int(MAX - 1))
         .unwrap();
     s.start(requests()).unwrap();
-    s.control("target_checkpoint_request_id", Payload::Int(0))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(0)).unwrap();
     s.sql("DELETE FROM ps_kv WHERE key = 'last_requested_checkpoint_request_id'");
     has(&s.start(requests()), r#""checkpoint_request_id":"1""#);
     // Legacy mode: no checkpoint_request at all.
@@ -309,15 +317,14 @@ fn checkpoint_request_counter() -> usize {
     assert_eq!(s.cmd("current_checkpoint_request_id"), Ok(json!(null)));
     s.start(json!({"checkpoint_mode": "requests"})).unwrap();
     fails(&s.cmd("next_checkpoint_request_id"), 21);
-    s.control("seed_checkpoint_request_id", "+0010").unwrap();
+    s.ctl("seed_checkpoint_request_id", "+0010").unwrap();
     s.cmd("next_checkpoint_request_id").unwrap();
     s.cmd("next_checkpoint_request_id").unwrap();
     assert_eq!(s.cmd("current_checkpoint_request_id"), Ok(json!(12)));
-    s.control("seed_checkpoint_request_id", Payload::Int(3))
-        .unwrap();
+    s.ctl("seed_checkpoint_request_id", Payload::Int(3)).unwrap();
     s.cmd("next_checkpoint_request_id").unwrap();
     kv(&mut s);
-    s.control("seed_checkpoint_request_id", Payload::Int(MAX - 1))
+    s.ctl("seed_checkpoint_request_id", Payload::Int(MAX - 1))
         .unwrap();
     s.cmd("next_checkpoint_request_id").unwrap();
     s.cmd("next_checkpoint_request_id").unwrap();
@@ -328,7 +335,7 @@ fn checkpoint_request_counter() -> usize {
     // Without an iteration the counter stays readable but cannot be changed.
     s.cmd("current_checkpoint_request_id").unwrap();
     fails(&s.cmd("next_checkpoint_request_id"), 21);
-    fails(&s.control("seed_checkpoint_request_id", Payload::Int(5)), 21);
+    fails(&s.ctl("seed_checkpoint_request_id", Payload::Int(5)), 21);
     // A stored text value is read back through the commands.
     s.sql("UPDATE ps_kv SET value = '41' WHERE key = 'last_requested_checkpoint_request_id'");
     s.cmd("current_checkpoint_request_id").unwrap();
@@ -345,30 +352,23 @@ fn target_command() -> usize {
         return 0;
     };
     assert_eq!(
-        s.control("target_checkpoint_request_id", Payload::Null),
+        s.ctl("target_checkpoint_request_id", Payload::Null),
         Ok(json!(null))
     );
-    s.control("target_checkpoint_request_id", Payload::Int(5))
-        .unwrap();
-    assert_eq!(
-        s.control("target_checkpoint_request_id", "9"),
-        Ok(json!(5))
-    );
-    s.control("target_checkpoint_request_id", Payload::Null)
-        .unwrap();
-    s.control("target_checkpoint_request_id", "0").unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(5)).unwrap();
+    assert_eq!(s.ctl("target_checkpoint_request_id", "9"), Ok(json!(5)));
+    s.ctl("target_checkpoint_request_id", Payload::Null).unwrap();
+    s.ctl("target_checkpoint_request_id", "0").unwrap();
     kv(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(0))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(0)).unwrap();
     s.start_null().unwrap();
     local_insert(&mut s, "a");
     assert_eq!(
-        s.control("target_checkpoint_request_id", Payload::Int(1)),
+        s.ctl("target_checkpoint_request_id", Payload::Int(1)),
         Ok(json!(MAX))
     );
     s.sql("UPDATE ps_kv SET value = '12' WHERE key = 'target_checkpoint_request_id'");
-    s.control("target_checkpoint_request_id", Payload::Null)
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Null).unwrap();
     kv(&mut s);
     s.cases
 }
@@ -380,16 +380,14 @@ fn local_writes_reset_gate() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, Some(2), vec![bucket("a", 5, None, None)]))
+    s.json(cp(1, Some(2), vec![bucket("a", 5, None, None)])).unwrap();
+    s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
-        .unwrap();
-    has(&s.line(complete(1)), "Applied checkpoint request id 2");
+    has(&s.json(complete(1)), "Applied checkpoint request id 2");
     kv(&mut s);
     s.sql("UPDATE items SET col = 'changed' WHERE id = 'r1'");
     kv(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(2))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(2)).unwrap();
     s.sql("DELETE FROM items WHERE id = 'r1'");
     kv(&mut s);
     s.sql("INSERT INTO powersync_crud(op, id, type, data) VALUES ('PUT', 'v1', 'items', '{\"col\":1}')");
@@ -397,13 +395,14 @@ fn local_writes_reset_gate() -> usize {
     s.query("SELECT id, data, tx_id FROM ps_crud ORDER BY id");
     kv(&mut s);
     // Blocked: the synced row stays deleted locally until uploaded.
-    s.line(cp(2, Some(3), vec![bucket("a", 5, None, None)]))
-        .unwrap();
-    has(&s.line(complete(2)), "Could not apply checkpoint due to local data");
+    s.json(cp(2, Some(3), vec![bucket("a", 5, None, None)])).unwrap();
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
     s.query("SELECT id, data FROM ps_data__items ORDER BY id");
     uploaded(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(3))
-        .unwrap();
+    s.ctl("target_checkpoint_request_id", Payload::Int(3)).unwrap();
     has(&s.cmd("completed_upload"), "Applied checkpoint request id 3");
     s.query("SELECT id, data FROM ps_data__items ORDER BY id");
     s.cases
@@ -416,40 +415,44 @@ fn internal_applied_id() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, Some(7), vec![bucket("a", 0, Some(1), Some(1)), bucket("b", 0, None, None)]))
-        .unwrap();
+    s.json(cp(
+        1,
+        Some(7),
+        vec![bucket("a", 0, Some(1), Some(1)), bucket("b", 0, None, None)],
+    ))
+    .unwrap();
     has(
-        &s.line(complete(1)),
+        &s.json(complete(1)),
         r#""internal_last_applied_checkpoint_request_id":"7""#,
     );
     has(
-        &s.line(cp(2, None, vec![bucket("a", 0, Some(1), Some(2))])),
+        &s.json(cp(2, None, vec![bucket("a", 0, Some(1), Some(2))])),
         r#""internal_last_applied_checkpoint_request_id":"7""#,
     );
     has(
-        &s.line(data_line("a", json!([put(2, "x", 0, "{}")]))),
+        &s.json(data_line("a", json!([put(2, "x", 0, "{}")]))),
         r#""internal_last_applied_checkpoint_request_id":"7""#,
     );
     has(
-        &s.line(partial(2, 1)),
+        &s.json(partial(2, 1)),
         r#""internal_last_applied_checkpoint_request_id":"7""#,
     );
-    let r = s.line(complete(2));
+    let r = s.json(complete(2));
     has(&r, r#"{"DidCompleteSync":{}}"#);
     assert!(!format!("{r:?}").contains("internal_last_applied"));
-    s.line(cp(3, Some(8), vec![])).unwrap();
-    s.line(complete(3)).unwrap();
+    s.json(cp(3, Some(8), vec![])).unwrap();
+    s.json(complete(3)).unwrap();
     s.offline_status();
     let r = s.cmd("stop");
     assert!(!format!("{r:?}").contains("internal_last_applied"));
     s.start_null().unwrap();
-    s.line(cp(3, Some(9), vec![])).unwrap();
-    s.line(complete(3)).unwrap();
-    let r = s.control("connection", "end");
+    s.json(cp(3, Some(9), vec![])).unwrap();
+    s.json(complete(3)).unwrap();
+    let r = s.ctl("connection", "end");
     assert!(!format!("{r:?}").contains("internal_last_applied"));
     s.start_null().unwrap();
-    s.line(cp(3, Some(10), vec![])).unwrap();
-    s.line(complete(3)).unwrap();
+    s.json(cp(3, Some(10), vec![])).unwrap();
+    s.json(complete(3)).unwrap();
     s.start_null().unwrap();
     s.cases
 }
@@ -463,33 +466,38 @@ fn sdk_checkpoint_request_flow() -> usize {
         &s.start(json!({"checkpoint_mode": "requests"})),
         r#""checkpoint_request_id":"1""#,
     );
-    s.control("seed_checkpoint_request_id", Payload::Int(1))
+    s.ctl("seed_checkpoint_request_id", Payload::Int(1)).unwrap();
+    s.json(cp(1, Some(1), vec![bucket("a", 5, None, Some(1))]))
         .unwrap();
-    s.line(cp(1, Some(1), vec![bucket("a", 5, None, Some(1))]))
+    s.json(data_line("a", json!([put(1, "srv", 5, r#"{"col":"s"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(1, "srv", 5, r#"{"col":"s"}"#)])))
-        .unwrap();
-    has(&s.line(complete(1)), r#""applied_checkpoint_request_id":"1""#);
+    has(&s.json(complete(1)), r#""applied_checkpoint_request_id":"1""#);
     // The app writes; the SDK uploads and allocates a request id.
     local_insert(&mut s, "mine");
     s.sql("UPDATE items SET col = 'edited' WHERE id = 'srv'");
     assert_eq!(s.cmd("next_checkpoint_request_id"), Ok(json!(2)));
     uploaded(&mut s);
     assert_eq!(
-        s.control("target_checkpoint_request_id", Payload::Int(2)),
+        s.ctl("target_checkpoint_request_id", Payload::Int(2)),
         Ok(json!(MAX))
     );
     // The service has not processed request 2 yet.
-    s.line(cp(2, Some(1), vec![bucket("a", 5 + 6, None, Some(2))]))
+    s.json(cp(2, Some(1), vec![bucket("a", 5 + 6, None, Some(2))]))
         .unwrap();
-    s.line(data_line("a", json!([put(2, "mine", 6, r#"{"col":"local mine"}"#)])))
+    s.json(data_line(
+        "a",
+        json!([put(2, "mine", 6, r#"{"col":"local mine"}"#)]),
+    ))
+    .unwrap();
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
+    s.json(cp(3, Some(2), vec![bucket("a", 5 + 6 + 7, None, Some(3))]))
         .unwrap();
-    has(&s.line(complete(2)), "Could not apply checkpoint due to local data");
-    s.line(cp(3, Some(2), vec![bucket("a", 5 + 6 + 7, None, Some(3))]))
+    s.json(data_line("a", json!([put(3, "srv", 7, r#"{"col":"edited"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(3, "srv", 7, r#"{"col":"edited"}"#)])))
-        .unwrap();
-    let r = s.line(complete(3));
+    let r = s.json(complete(3));
     has(&r, "Applied checkpoint request id 2");
     s.query("SELECT id, data FROM ps_data__items ORDER BY id");
     kv(&mut s);
@@ -508,10 +516,9 @@ fn local_writes_while_syncing() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(4, None, vec![bucket("a", 10, None, Some(4))]))
-        .unwrap();
+    s.json(cp(4, None, vec![bucket("a", 10, None, Some(4))])).unwrap();
     for i in 1..=4 {
-        s.line(data_line(
+        s.json(data_line(
             "a",
             json!([put(i, &format!("r{i}"), i, &format!(r#"{{"col":"{i}"}}"#))]),
         ))
@@ -523,14 +530,16 @@ fn local_writes_while_syncing() -> usize {
     s.query("SELECT id, tx_id FROM ps_crud ORDER BY id");
     // Local writes also record their rows in ps_updated_rows.
     s.query("SELECT * FROM ps_updated_rows ORDER BY row_id");
-    has(&s.line(complete(4)), "Could not apply checkpoint due to local data");
+    has(
+        &s.json(complete(4)),
+        "Could not apply checkpoint due to local data",
+    );
     s.sql("DELETE FROM ps_crud WHERE id <= 2");
     // Target MAX and no write checkpoint: skipped.
     empty(&s.cmd("completed_upload"));
     uploaded(&mut s);
-    s.control("target_checkpoint_request_id", Payload::Int(0))
-        .unwrap();
-    has(&s.line(complete(4)), "Validated and applied checkpoint");
+    s.ctl("target_checkpoint_request_id", Payload::Int(0)).unwrap();
+    has(&s.json(complete(4)), "Validated and applied checkpoint");
     // The full apply re-evaluates the locally written rows: not on the server, so removed.
     let v = s.value("SELECT group_concat(id) FROM (SELECT id FROM ps_data__items ORDER BY id)");
     assert_eq!(v, Ok(Value::Text("r1,r2,r3,r4".into())));
@@ -545,7 +554,10 @@ fn gate_sessions() {
             ("blocked_then_applied_by_upload", blocked_then_applied_by_upload),
             ("completed_upload_skip_older", completed_upload_skip_older),
             ("completed_upload_without_target", completed_upload_without_target),
-            ("completed_upload_checksum_changed", completed_upload_checksum_changed),
+            (
+                "completed_upload_checksum_changed",
+                completed_upload_checksum_changed,
+            ),
             ("completed_upload_edge_cases", completed_upload_edge_cases),
             ("stale_pending_reapplied", stale_pending_reapplied),
             ("seen_persisted_while_blocked", seen_persisted_while_blocked),

@@ -25,9 +25,12 @@ fn token_thresholds(enc: Enc) -> usize {
         let _ = s.send(enc, token(t));
     }
     s.start_null().unwrap();
-    s.control("connection", "established").unwrap();
+    s.ctl("connection", "established").unwrap();
     empty(&s.send(enc, token(31)));
-    has(&s.send(enc, token(30)), r#"[{"FetchCredentials":{"did_expire":false}}]"#);
+    has(
+        &s.send(enc, token(30)),
+        r#"[{"FetchCredentials":{"did_expire":false}}]"#,
+    );
     has(&s.send(enc, token(1)), "did_expire\":false");
     let r = s.send(enc, token(0));
     has(
@@ -52,15 +55,13 @@ fn refreshed_token() -> usize {
         ))
     );
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![bucket("a", 0, None, Some(3))]))
-        .unwrap();
-    s.control("refreshed_token", "ignored payload").unwrap();
-    fails(&s.line(complete(1)), 21);
+    s.json(cp(1, None, vec![bucket("a", 0, None, Some(3))])).unwrap();
+    s.ctl("refreshed_token", "ignored payload").unwrap();
+    fails(&s.json(complete(1)), 21);
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![bucket("a", 0, None, Some(3))]))
-        .unwrap();
-    s.line(complete(1)).unwrap();
-    s.control("refreshed_token", Payload::Int(3)).unwrap();
+    s.json(cp(1, None, vec![bucket("a", 0, None, Some(3))])).unwrap();
+    s.json(complete(1)).unwrap();
+    s.ctl("refreshed_token", Payload::Int(3)).unwrap();
     s.cases
 }
 
@@ -70,28 +71,29 @@ fn stop_and_connection() -> usize {
         return 0;
     };
     empty(&s.cmd("stop"));
-    fails(&s.control("connection", "established"), 21);
-    fails(&s.control("connection", "end"), 21);
+    fails(&s.ctl("connection", "established"), 21);
+    fails(&s.ctl("connection", "end"), 21);
     s.start_null().unwrap();
-    has(&s.control("connection", "established"), r#""connected":true,"connecting":false"#);
-    empty(&s.control("connection", "established"));
-    s.line(cp(2, None, vec![bucket("a", 0, None, Some(2))]))
-        .unwrap();
-    s.line(data_line("a", json!([put(1, "x", 0, "{}")]))).unwrap();
+    has(
+        &s.ctl("connection", "established"),
+        r#""connected":true,"connecting":false"#,
+    );
+    empty(&s.ctl("connection", "established"));
+    s.json(cp(2, None, vec![bucket("a", 0, None, Some(2))])).unwrap();
+    s.json(data_line("a", json!([put(1, "x", 0, "{}")]))).unwrap();
     let r = s.cmd("stop");
     has(&r, r#""connected":false,"connecting":false"#);
     has(&r, r#""downloading":null"#);
     has(&r, r#"{"CloseSyncStream":{"hide_disconnect":false}}"#);
-    empty(&s.control("stop", "payload ignored"));
+    empty(&s.ctl("stop", "payload ignored"));
     s.start_null().unwrap();
-    s.line(cp(2, None, vec![bucket("a", 0, None, Some(2))]))
-        .unwrap();
-    has(&s.control("connection", "end"), "CloseSyncStream");
-    fails(&s.control("connection", "end"), 21);
+    s.json(cp(2, None, vec![bucket("a", 0, None, Some(2))])).unwrap();
+    has(&s.ctl("connection", "end"), "CloseSyncStream");
+    fails(&s.ctl("connection", "end"), 21);
     s.start_null().unwrap();
     // A line first, then the connection event: nothing new.
-    s.line(token(100)).unwrap();
-    empty(&s.control("connection", "established"));
+    s.json(token(100)).unwrap();
+    empty(&s.ctl("connection", "established"));
     s.cmd("stop").unwrap();
     s.cases
 }
@@ -103,26 +105,33 @@ fn start_while_active() -> usize {
         return 0;
     };
     s.start(json!({"parameters": {"first": true}})).unwrap();
-    s.line(cp(3, None, vec![bucket("a", 6, None, Some(3)), bucket("b", 0, Some(1), None)]))
-        .unwrap();
-    s.line(data_line("a", json!([put(1, "x", 1, "{}"), put(2, "y", 2, "{}")])))
-        .unwrap();
+    s.json(cp(
+        3,
+        None,
+        vec![bucket("a", 6, None, Some(3)), bucket("b", 0, Some(1), None)],
+    ))
+    .unwrap();
+    s.json(data_line(
+        "a",
+        json!([put(1, "x", 1, "{}"), put(2, "y", 2, "{}")]),
+    ))
+    .unwrap();
     let r = s.start(json!({"parameters": {"second": true}}));
     has(&r, r#"{"buckets":[{"name":"a","after":"2"}]"#);
     assert!(!format!("{r:?}").contains("CloseSyncStream"));
     // The new iteration is in BeforeCheckpoint.
-    fails(&s.line(complete(3)), 4);
+    fails(&s.json(complete(3)), 4);
     s.start_null().unwrap();
-    s.line(cp(3, None, vec![bucket("a", 6, None, Some(3))])).unwrap();
-    s.line(data_line("a", json!([put(3, "z", 3, "{}")]))).unwrap();
+    s.json(cp(3, None, vec![bucket("a", 6, None, Some(3))])).unwrap();
+    s.json(data_line("a", json!([put(3, "z", 3, "{}")]))).unwrap();
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 1)");
-    s.line(complete(3)).unwrap();
+    s.json(complete(3)).unwrap();
     s.start_null().unwrap();
     s.sql("DELETE FROM ps_crud");
     // The pending checkpoint went with the old iteration.
     empty(&s.cmd("completed_upload"));
-    s.line(cp(3, None, vec![bucket("a", 6, None, Some(3))])).unwrap();
-    has(&s.line(complete(3)), "DidCompleteSync");
+    s.json(cp(3, None, vec![bucket("a", 6, None, Some(3))])).unwrap();
+    has(&s.json(complete(3)), "DidCompleteSync");
     s.cases
 }
 
@@ -133,10 +142,10 @@ fn reconnect_after() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(data_line("zz", json!([put(5, "a", 0, "{}")]))).unwrap();
-    s.line(data_line("aa", json!([put(-3, "b", 0, "{}")]))).unwrap();
-    s.line(data_line("mm", json!([put(9, "c", 0, "{}")]))).unwrap();
-    s.line(data_line("pd", json!([put(1, "d", 0, "{}")]))).unwrap();
+    s.json(data_line("zz", json!([put(5, "a", 0, "{}")]))).unwrap();
+    s.json(data_line("aa", json!([put(-3, "b", 0, "{}")]))).unwrap();
+    s.json(data_line("mm", json!([put(9, "c", 0, "{}")]))).unwrap();
+    s.json(data_line("pd", json!([put(1, "d", 0, "{}")]))).unwrap();
     s.sql("UPDATE ps_buckets SET pending_delete = 1 WHERE name = 'pd'");
     let r = s.start_null();
     has(
@@ -144,10 +153,14 @@ fn reconnect_after() -> usize {
         r#""buckets":[{"name":"zz","after":"5"},{"name":"aa","after":"-3"},{"name":"mm","after":"9"}]"#,
     );
     // First checkpoint keeps zz and mm: aa (requested) is deleted, pd is not.
-    s.line(cp(9, None, vec![bucket("zz", 0, None, None), bucket("mm", 0, None, None)]))
-        .unwrap();
+    s.json(cp(
+        9,
+        None,
+        vec![bucket("zz", 0, None, None), bucket("mm", 0, None, None)],
+    ))
+    .unwrap();
     s.query("SELECT name, pending_delete FROM ps_buckets ORDER BY id");
-    s.line(complete(9)).unwrap();
+    s.json(complete(9)).unwrap();
     s.query("SELECT name, last_op, last_applied_op FROM ps_buckets ORDER BY id");
     s.cmd("stop").unwrap();
     has(&s.start_null(), r#"{"name":"zz","after":"9"}"#);
@@ -160,11 +173,11 @@ fn clear_while_active() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, Some(1), vec![bucket("a", 1, None, Some(1))]))
+    s.json(cp(1, Some(1), vec![bucket("a", 1, None, Some(1))]))
         .unwrap();
-    s.line(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))
+    s.json(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))
         .unwrap();
-    s.line(complete(1)).unwrap();
+    s.json(complete(1)).unwrap();
     s.sql("INSERT INTO items(id, col) VALUES ('local', 'y')");
     s.sql("SELECT powersync_clear(2)");
     s.sql("SELECT powersync_clear(3)");
@@ -174,11 +187,10 @@ fn clear_while_active() -> usize {
     s.sql("SELECT powersync_clear(0)");
     s.offline_status();
     // The iteration goes on with an emptied database.
-    s.line(cp(2, None, vec![bucket("a", 1, None, Some(1))]))
+    s.json(cp(2, None, vec![bucket("a", 1, None, Some(1))])).unwrap();
+    s.json(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))
         .unwrap();
-    s.line(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))
-        .unwrap();
-    has(&s.line(complete(2)), "DidCompleteSync");
+    has(&s.json(complete(2)), "DidCompleteSync");
     s.sql("SELECT powersync_clear(1)");
     s.cmd("stop").unwrap();
     s.cases
@@ -190,21 +202,22 @@ fn soft_clear_then_resync() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(2, None, vec![bucket("a", 3, None, Some(2))]))
-        .unwrap();
-    s.line(data_line(
+    s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
+    s.json(data_line(
         "a",
-        json!([put(1, "r1", 1, r#"{"col":"1"}"#), put(2, "r2", 2, r#"{"col":"2"}"#)]),
+        json!([
+            put(1, "r1", 1, r#"{"col":"1"}"#),
+            put(2, "r2", 2, r#"{"col":"2"}"#)
+        ]),
     ))
     .unwrap();
-    s.line(complete(2)).unwrap();
+    s.json(complete(2)).unwrap();
     s.cmd("stop").unwrap();
     s.sql("SELECT powersync_clear(2)");
     s.offline_status();
     has(&s.start_null(), r#"{"name":"a","after":"2"}"#);
-    s.line(cp(2, None, vec![bucket("a", 3, None, Some(2))]))
-        .unwrap();
-    has(&s.line(complete(2)), "DidCompleteSync");
+    s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
+    has(&s.json(complete(2)), "DidCompleteSync");
     s.query("SELECT id, data FROM ps_data__items ORDER BY id");
     s.cases
 }
@@ -217,7 +230,7 @@ fn missing_client_id() -> usize {
     s.start_null().unwrap();
     s.sql("DELETE FROM ps_kv WHERE key = 'client_id'");
     fails(&s.start_null(), 4);
-    fails(&s.line(token(60)), 21);
+    fails(&s.json(token(60)), 21);
     s.sql("INSERT INTO ps_kv VALUES ('client_id', 'other-client')");
     has(&s.start_null(), r#""client_id":"other-client""#);
     s.sql("UPDATE ps_kv SET value = X'6869' WHERE key = 'client_id'");
@@ -252,8 +265,20 @@ fn raw_tables_explicit(enc: Enc) -> usize {
         data_line(
             "u",
             json!([
-                put_t(1, "user", "u1", 0, r#"{"name":"Ann","age":3,"flags":true,"z":1,"a":[1,{"b":null}]}"#),
-                put_t(2, "user", "u2", 0, r#"{"name":7.25,"age":-1e3,"flags":false,"id":"inner"}"#),
+                put_t(
+                    1,
+                    "user",
+                    "u1",
+                    0,
+                    r#"{"name":"Ann","age":3,"flags":true,"z":1,"a":[1,{"b":null}]}"#
+                ),
+                put_t(
+                    2,
+                    "user",
+                    "u2",
+                    0,
+                    r#"{"name":7.25,"age":-1e3,"flags":false,"id":"inner"}"#
+                ),
                 put_t(3, "user", "u3", 0, r#"{"name":null,"age":[1],"flags":{"x":1}}"#),
                 put_t(4, "user", "u4", 0, r#"{}"#),
                 put_t(5, "user", "u5", 0, r#"{"age":9007199254740993}"#),
@@ -268,7 +293,13 @@ fn raw_tables_explicit(enc: Enc) -> usize {
         .unwrap();
     s.send(
         enc,
-        data_line("u", json!([remove_t(7, "user", "u1", 0), op(8, "PUT", Some("user"), Some("u2"), 0, None)])),
+        data_line(
+            "u",
+            json!([
+                remove_t(7, "user", "u1", 0),
+                op(8, "PUT", Some("user"), Some("u2"), 0, None)
+            ]),
+        ),
     )
     .unwrap();
     s.send(enc, complete(8)).unwrap();
@@ -292,8 +323,8 @@ fn raw_tables_inferred() -> usize {
         ]),
     )
     .unwrap();
-    s.line(cp(3, None, vec![bucket("p", 0, None, None)])).unwrap();
-    s.line(data_line(
+    s.json(cp(3, None, vec![bucket("p", 0, None, None)])).unwrap();
+    s.json(data_line(
         "p",
         json!([
             put_t(1, "person", "p1", 0, r#"{"name":"A","age":30,"secret":"s"}"#),
@@ -302,12 +333,12 @@ fn raw_tables_inferred() -> usize {
         ]),
     ))
     .unwrap();
-    s.line(complete(3)).unwrap();
+    s.json(complete(3)).unwrap();
     s.query("SELECT id, quote(name), quote(age), quote(secret) FROM people ORDER BY id");
     s.sql("UPDATE people SET secret = 'kept' WHERE id = 'p1'");
     s.sql("ALTER TABLE \"odd \"\"name\" ADD COLUMN w");
-    s.line(cp(5, None, vec![bucket("p", 0, None, None)])).unwrap();
-    s.line(data_line(
+    s.json(cp(5, None, vec![bucket("p", 0, None, None)])).unwrap();
+    s.json(data_line(
         "p",
         json!([
             put_t(4, "person", "p1", 0, r#"{"name":"A2","age":31}"#),
@@ -315,12 +346,12 @@ fn raw_tables_inferred() -> usize {
         ]),
     ))
     .unwrap();
-    s.line(complete(5)).unwrap();
+    s.json(complete(5)).unwrap();
     s.query("SELECT id, quote(name), quote(age), quote(secret) FROM people ORDER BY id");
-    s.line(cp(6, None, vec![bucket("p", 0, None, None)])).unwrap();
-    s.line(data_line("p", json!([remove_t(6, "person", "p2", 0)])))
+    s.json(cp(6, None, vec![bucket("p", 0, None, None)])).unwrap();
+    s.json(data_line("p", json!([remove_t(6, "person", "p2", 0)])))
         .unwrap();
-    s.line(complete(6)).unwrap();
+    s.json(complete(6)).unwrap();
     s.cases
 }
 
@@ -339,13 +370,16 @@ fn raw_table_precedence() -> usize {
                 "delete": {"sql": "DELETE FROM raw_items WHERE id = ?", "params": ["Id"]}}]),
     )
     .unwrap();
-    s.line(cp(2, None, vec![bucket("a", 0, None, None)])).unwrap();
-    s.line(data_line(
+    s.json(cp(2, None, vec![bucket("a", 0, None, None)])).unwrap();
+    s.json(data_line(
         "a",
-        json!([put(1, "i", 0, r#"{"col":"c"}"#), put_t(2, "schemaonly", "s", 0, r#"{"col":"c"}"#)]),
+        json!([
+            put(1, "i", 0, r#"{"col":"c"}"#),
+            put_t(2, "schemaonly", "s", 0, r#"{"col":"c"}"#)
+        ]),
     ))
     .unwrap();
-    s.line(complete(2)).unwrap();
+    s.json(complete(2)).unwrap();
     s.query("SELECT count(*) FROM raw_items");
     s.query("SELECT * FROM ps_untyped");
     s.cases
@@ -405,15 +439,15 @@ fn raw_table_errors() -> usize {
     ];
     for (i, (raw, op)) in cases.into_iter().enumerate() {
         raw_start(&mut s, raw).unwrap();
-        s.line(cp(1, None, vec![bucket(&format!("b{i}"), 0, None, None)]))
+        s.json(cp(1, None, vec![bucket(&format!("b{i}"), 0, None, None)]))
             .unwrap();
-        s.line(data_line(&format!("b{i}"), json!([op]))).unwrap();
-        let _ = s.line(complete(1));
+        s.json(data_line(&format!("b{i}"), json!([op]))).unwrap();
+        let _ = s.json(complete(1));
         // A fatal error leaves no iteration.
-        let _ = s.line(token(60));
+        let _ = s.json(token(60));
         s.start_null().unwrap();
-        s.line(cp(1, None, vec![])).unwrap();
-        s.line(complete(1)).unwrap();
+        s.json(cp(1, None, vec![])).unwrap();
+        s.json(complete(1)).unwrap();
     }
     s.cases
 }
@@ -429,28 +463,40 @@ fn in_sync_operation() -> usize {
     s.sql("CREATE TRIGGER t_del AFTER DELETE ON ps_data__items BEGIN INSERT INTO log VALUES ('del ' || OLD.id, powersync_in_sync_operation()); END");
     s.sql("CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, body TEXT)");
     let raw = json!({"name": "note", "table_name": "notes"});
-    for (name, op) in [("raw_ins", "INSERT"), ("raw_upd", "UPDATE"), ("raw_del", "DELETE")] {
+    for (name, op) in [
+        ("raw_ins", "INSERT"),
+        ("raw_upd", "UPDATE"),
+        ("raw_del", "DELETE"),
+    ] {
         s.sql(&format!(
             "SELECT powersync_create_raw_table_crud_trigger('{raw}', '{name}', '{op}')"
         ));
     }
-    s.start(json!({"schema": {"tables": [], "raw_tables": [raw]}})).unwrap();
-    s.line(cp(3, None, vec![bucket("a", 0, None, None)])).unwrap();
-    s.line(data_line(
+    s.start(json!({"schema": {"tables": [], "raw_tables": [raw]}}))
+        .unwrap();
+    s.json(cp(3, None, vec![bucket("a", 0, None, None)])).unwrap();
+    s.json(data_line(
         "a",
-        json!([put(1, "x", 0, r#"{"col":"1"}"#), put_t(2, "note", "n1", 0, r#"{"body":"b"}"#), put_t(3, "note", "n2", 0, r#"{"body":"c"}"#)]),
+        json!([
+            put(1, "x", 0, r#"{"col":"1"}"#),
+            put_t(2, "note", "n1", 0, r#"{"body":"b"}"#),
+            put_t(3, "note", "n2", 0, r#"{"body":"c"}"#)
+        ]),
     ))
     .unwrap();
-    s.line(complete(3)).unwrap();
+    s.json(complete(3)).unwrap();
     s.value("SELECT powersync_in_sync_operation()").unwrap();
     s.sql("INSERT INTO items(id, col) VALUES ('mine', 'm')");
     s.sql("UPDATE notes SET body = 'edited' WHERE id = 'n1'");
     s.query("SELECT id, data FROM ps_crud ORDER BY id");
     s.sql("DELETE FROM ps_crud");
-    s.line(cp(5, None, vec![bucket("a", 0, None, None)])).unwrap();
-    s.line(data_line("a", json!([remove(4, "x", 0), remove_t(5, "note", "n2", 0)])))
-        .unwrap();
-    s.line(complete(5)).unwrap();
+    s.json(cp(5, None, vec![bucket("a", 0, None, None)])).unwrap();
+    s.json(data_line(
+        "a",
+        json!([remove(4, "x", 0), remove_t(5, "note", "n2", 0)]),
+    ))
+    .unwrap();
+    s.json(complete(5)).unwrap();
     s.query("SELECT * FROM log ORDER BY rowid");
     s.query("SELECT count(*) FROM ps_crud");
     s.cases
@@ -464,10 +510,20 @@ fn restart_storm(enc: Enc) -> usize {
     for round in 0..4i64 {
         s.start(json!({"parameters": {"round": round}, "include_defaults": round % 2 == 0}))
             .unwrap();
-        s.send(enc, cp(10 + round, None, vec![bucket("a", 0, None, Some(10 + round))]))
-            .unwrap();
+        s.send(
+            enc,
+            cp(10 + round, None, vec![bucket("a", 0, None, Some(10 + round))]),
+        )
+        .unwrap();
         let ops: Vec<_> = (0..3)
-            .map(|k| put(round * 3 + k + 1, &format!("r{k}"), 0, &format!(r#"{{"col":"{round}"}}"#)))
+            .map(|k| {
+                put(
+                    round * 3 + k + 1,
+                    &format!("r{k}"),
+                    0,
+                    &format!(r#"{{"col":"{round}"}}"#),
+                )
+            })
             .collect();
         s.send(enc, data_line("a", json!(ops))).unwrap();
         if round % 2 == 1 {

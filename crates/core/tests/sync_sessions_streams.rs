@@ -18,7 +18,7 @@ fn subs(s: &mut Session) {
 }
 
 fn sub(s: &mut Session, payload: Json) {
-    assert_eq!(s.control("subscriptions", payload), Ok(Json::Null));
+    assert_eq!(s.ctl("subscriptions", payload), Ok(Json::Null));
 }
 
 /// A checkpoint with stream descriptions and bucket reasons.
@@ -38,13 +38,16 @@ fn subscribe_upserts() -> usize {
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), None, Some(0)));
     sub(&mut s, subscribe("b", None, None, None));
     sub(&mut s, subscribe("b", None, Some(7), Some(1)));
-    sub(&mut s, json!({"subscribe": {"stream": {"name": "b", "params": null}, "ttl": null}}));
-    s.control(
+    sub(
+        &mut s,
+        json!({"subscribe": {"stream": {"name": "b", "params": null}, "ttl": null}}),
+    );
+    s.ctl(
         "subscriptions",
         r#"{"subscribe":{"stream":{"name":"a","params":{ "x" : 1 }}}}"#,
     )
     .unwrap();
-    s.control(
+    s.ctl(
         "subscriptions",
         r#"{"subscribe":{"stream":{"name":"c","params":[1, "two", {"z": null}]},"ttl":0}}"#,
     )
@@ -53,8 +56,14 @@ fn subscribe_upserts() -> usize {
     // ttl 0 expires "now": make sure the clock has moved on for both implementations.
     std::thread::sleep(std::time::Duration::from_millis(3));
     let r = s.start_null();
-    has(&r, r#""subscriptions":[{"stream":"a","parameters":{"x":1},"override_priority":0},{"stream":"b","parameters":null,"override_priority":null}"#);
-    has(&r, r#"{"stream":"a","parameters":{ "x" : 1 },"override_priority":null}"#);
+    has(
+        &r,
+        r#""subscriptions":[{"stream":"a","parameters":{"x":1},"override_priority":0},{"stream":"b","parameters":null,"override_priority":null}"#,
+    );
+    has(
+        &r,
+        r#"{"stream":"a","parameters":{ "x" : 1 },"override_priority":null}"#,
+    );
     sub(&mut s, json!({"unsubscribe": {"name": "a", "params": {"x": 1}}}));
     sub(&mut s, json!({"unsubscribe": {"name": "nope"}}));
     subs(&mut s);
@@ -72,7 +81,7 @@ fn default_streams() -> usize {
     };
     sub(&mut s, subscribe("explicit", None, None, None));
     s.start_null().unwrap();
-    let r = s.line(stream_cp(
+    let r = s.json(stream_cp(
         1,
         json!([{"bucket": "d1", "checksum": 0, "subscriptions": [{"default": 0}]},
                {"bucket": "e1", "checksum": 0, "priority": 1, "subscriptions": [{"sub": 0}]}]),
@@ -83,18 +92,18 @@ fn default_streams() -> usize {
     ));
     has(&r, r#""name":"dflt""#);
     subs(&mut s);
-    s.line(complete(1)).unwrap();
+    s.json(complete(1)).unwrap();
     subs(&mut s);
     s.offline_status();
     // The next full checkpoint no longer describes dflt.
-    s.line(stream_cp(
+    s.json(stream_cp(
         2,
         json!([{"bucket": "e1", "checksum": 0, "priority": 1, "subscriptions": [{"sub": 0}]}]),
         json!([{"name": "explicit", "is_default": false, "errors": []}]),
     ))
     .unwrap();
     subs(&mut s);
-    s.line(complete(2)).unwrap();
+    s.json(complete(2)).unwrap();
     s.cmd("stop").unwrap();
     s.offline_status();
     s.start(json!({"include_defaults": false})).unwrap();
@@ -107,10 +116,13 @@ fn stream_errors() -> usize {
     let Some(mut s) = new("stream_errors") else {
         return 0;
     };
-    sub(&mut s, subscribe("withp", Some(json!({"id": "abc", "n": [1, 2]})), None, None));
+    sub(
+        &mut s,
+        subscribe("withp", Some(json!({"id": "abc", "n": [1, 2]})), None, None),
+    );
     sub(&mut s, subscribe("nop", None, None, None));
     s.start_null().unwrap();
-    let r = s.line(stream_cp(
+    let r = s.json(stream_cp(
         1,
         json!([]),
         json!([{"name": "withp", "is_default": false, "errors": [
@@ -122,7 +134,10 @@ fn stream_errors() -> usize {
                     {"subscription": "anything", "message": "second"}]},
                {"name": "nop", "is_default": false, "errors": [{"subscription": 1, "message": "nope"}]}]),
     ));
-    has(&r, r#"{"LogLine":{"severity":"WARNING","line":"Default subscription dd has errors: bad default"}}"#);
+    has(
+        &r,
+        r#"{"LogLine":{"severity":"WARNING","line":"Default subscription dd has errors: bad default"}}"#,
+    );
     has(&r, "Subscription to stream withp (with parameters {\\\"id\\\":\\\"abc\\\",\\\"n\\\":[1,2]}) could not be resolved: no access");
     has(&r, "(without parameters) could not be resolved: nope");
     subs(&mut s);
@@ -137,7 +152,7 @@ fn stream_priority_progress() -> usize {
     };
     sub(&mut s, subscribe("ex", Some(json!({"p": 1})), None, Some(1)));
     s.start_null().unwrap();
-    let r = s.line(stream_cp(
+    let r = s.json(stream_cp(
         4,
         json!([
             {"bucket": "a", "checksum": 0, "priority": 1, "count": 2, "subscriptions": [{"sub": 0}]},
@@ -148,18 +163,24 @@ fn stream_priority_progress() -> usize {
         json!([{"name": "ex", "is_default": false, "errors": []},
                {"name": "dflt", "is_default": true, "errors": []}]),
     ));
-    has(&r, r#""priority":2,"active":true,"is_default":false,"has_explicit_subscription":true"#);
-    s.line(data_line("a", json!([put(1, "a1", 0, "{}"), put(2, "a2", 0, "{}")])))
-        .unwrap();
-    s.line(data_line("c", json!([put(3, "c1", 0, "{}")]))).unwrap();
-    s.line(partial(4, 0)).unwrap();
+    has(
+        &r,
+        r#""priority":2,"active":true,"is_default":false,"has_explicit_subscription":true"#,
+    );
+    s.json(data_line(
+        "a",
+        json!([put(1, "a1", 0, "{}"), put(2, "a2", 0, "{}")]),
+    ))
+    .unwrap();
+    s.json(data_line("c", json!([put(3, "c1", 0, "{}")]))).unwrap();
+    s.json(partial(4, 0)).unwrap();
     subs(&mut s);
-    s.line(partial(4, 1)).unwrap();
-    s.line(data_line("b", json!([put(4, "b1", 0, "{}")]))).unwrap();
-    s.line(partial(4, 2)).unwrap();
+    s.json(partial(4, 1)).unwrap();
+    s.json(data_line("b", json!([put(4, "b1", 0, "{}")]))).unwrap();
+    s.json(partial(4, 2)).unwrap();
     subs(&mut s);
-    s.line(data_line("n", json!([put(5, "n1", 0, "{}")]))).unwrap();
-    s.line(complete(4)).unwrap();
+    s.json(data_line("n", json!([put(5, "n1", 0, "{}")]))).unwrap();
+    s.json(complete(4)).unwrap();
     subs(&mut s);
     s.offline_status();
     s.cases
@@ -171,13 +192,13 @@ fn streams_across_diffs() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(stream_cp(
+    s.json(stream_cp(
         1,
         json!([{"bucket": "a", "checksum": 0, "priority": 2, "subscriptions": [{"default": 0}]}]),
         json!([{"name": "s1", "is_default": true, "errors": []}]),
     ))
     .unwrap();
-    s.line(diff(
+    s.json(diff(
         2,
         None,
         vec![json!({"bucket": "b", "checksum": 0, "priority": 1, "count": 3, "subscriptions": [{"default": 0}, {"default": 3}]})],
@@ -185,10 +206,10 @@ fn streams_across_diffs() -> usize {
     ))
     .unwrap();
     subs(&mut s);
-    s.line(data_line("b", json!([put(1, "x", 0, "{}")]))).unwrap();
-    s.line(complete(2)).unwrap();
-    s.line(diff(3, None, vec![], &["b"])).unwrap();
-    s.line(complete(3)).unwrap();
+    s.json(data_line("b", json!([put(1, "x", 0, "{}")]))).unwrap();
+    s.json(complete(2)).unwrap();
+    s.json(diff(3, None, vec![], &["b"])).unwrap();
+    s.json(complete(3)).unwrap();
     subs(&mut s);
     s.cases
 }
@@ -201,27 +222,34 @@ fn update_subscriptions() -> usize {
     };
     sub(&mut s, subscribe("a", None, Some(3600), None));
     s.start(json!({"active_streams": [{"name": "a"}]})).unwrap();
-    empty(&s.control("update_subscriptions", json!([{"name": "a"}])));
-    empty(&s.control("update_subscriptions", json!([])));
+    empty(&s.ctl("update_subscriptions", json!([{"name": "a"}])));
+    empty(&s.ctl("update_subscriptions", json!([])));
     // Subscribing during the iteration does not change it until update_subscriptions.
     sub(&mut s, subscribe("b", Some(json!(["p"])), Some(60), Some(2)));
-    s.line(token(20)).unwrap();
-    let r = s.control("update_subscriptions", json!([{"name": "a"}, {"name": "b", "params": ["p"]}]));
+    s.json(token(20)).unwrap();
+    let r = s.ctl(
+        "update_subscriptions",
+        json!([{"name": "a"}, {"name": "b", "params": ["p"]}]),
+    );
     has(&r, r#"{"CloseSyncStream":{"hide_disconnect":true}}"#);
-    fails(&s.line(token(60)), 21);
-    has(&s.start(json!({"active_streams": [{"name": "b", "params": ["p"]}]})), r#""stream":"b""#);
+    fails(&s.json(token(60)), 21);
+    has(
+        &s.start(json!({"active_streams": [{"name": "b", "params": ["p"]}]})),
+        r#""stream":"b""#,
+    );
     // A keepalive also notices a subscription made during the iteration.
     sub(&mut s, subscribe("c", None, None, None));
-    has(&s.line(token(3600)), r#"{"CloseSyncStream":{"hide_disconnect":true}}"#);
-    s.start(json!({"active_streams": [{"name": "b", "params": ["p"]}]})).unwrap();
+    has(
+        &s.json(token(3600)),
+        r#"{"CloseSyncStream":{"hide_disconnect":true}}"#,
+    );
+    s.start(json!({"active_streams": [{"name": "b", "params": ["p"]}]}))
+        .unwrap();
     // Unsubscribing a stream of the request: the row loses its ttl, the request changes.
     sub(&mut s, json!({"unsubscribe": {"name": "a"}}));
-    has(
-        &s.control("update_subscriptions", json!([])),
-        "CloseSyncStream",
-    );
+    has(&s.ctl("update_subscriptions", json!([])), "CloseSyncStream");
     subs(&mut s);
-    fails(&s.control("update_subscriptions", json!([])), 21);
+    fails(&s.ctl("update_subscriptions", json!([])), 21);
     s.cases
 }
 
@@ -234,14 +262,14 @@ fn keepalive_expiry() -> usize {
     sub(&mut s, subscribe("held", None, Some(3600), None));
     sub(&mut s, subscribe("loose", None, Some(3600), None));
     s.start(json!({"active_streams": [{"name": "held"}]})).unwrap();
-    s.control("connection", "established").unwrap();
+    s.ctl("connection", "established").unwrap();
     // Only "held" expired; the keepalive's TTL refresh revives it: no restart.
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000 WHERE stream_name = 'held'");
-    empty(&s.line(json!({"token_expires_in": 3600})));
+    empty(&s.json(json!({"token_expires_in": 3600})));
     subs(&mut s);
     // Now "loose" expired: the request changes.
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000 WHERE stream_name = 'loose'");
-    has(&s.line(json!({"token_expires_in": 3600})), "CloseSyncStream");
+    has(&s.json(json!({"token_expires_in": 3600})), "CloseSyncStream");
     subs(&mut s);
     s.cases
 }
@@ -252,14 +280,17 @@ fn keepalive_restart() -> usize {
         return 0;
     };
     sub(&mut s, subscribe("held", None, Some(3600), None));
-    sub(&mut s, subscribe("loose", Some(json!({"q": true})), Some(3600), Some(1)));
+    sub(
+        &mut s,
+        subscribe("loose", Some(json!({"q": true})), Some(3600), Some(1)),
+    );
     s.start(json!({"active_streams": [{"name": "held"}]})).unwrap();
-    s.control("connection", "established").unwrap();
+    s.ctl("connection", "established").unwrap();
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000");
     // At or below 30 s only credentials are prefetched (no cleanup).
-    has(&s.line(token(30)), r#"{"FetchCredentials":{"did_expire":false}}"#);
+    has(&s.json(token(30)), r#"{"FetchCredentials":{"did_expire":false}}"#);
     subs(&mut s);
-    let r = s.line(token(31));
+    let r = s.json(token(31));
     has(&r, r#"{"CloseSyncStream":{"hide_disconnect":true}}"#);
     subs(&mut s);
     has(&s.start_null(), r#""subscriptions":[{"stream":"held""#);
@@ -284,7 +315,7 @@ fn start_refresh_and_cleanup() -> usize {
     s.offline_status();
     // Params text must match exactly for the refresh.
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000");
-    s.control(
+    s.ctl(
         "start",
         r#"{"active_streams": [{"name": "keep", "params": { "k": 1 }}]}"#,
     )
@@ -298,22 +329,22 @@ fn start_payload_fields() -> usize {
     let Some(mut s) = new("start_payload_fields") else {
         return 0;
     };
-    let r = s.control(
+    let r = s.ctl(
         "start",
         r#"{"parameters": {"z": 1, "a": {"nested": [true, null, 1.5]}}, "include_defaults": false, "app_metadata": {"k" : "v",  "n": [1, 2]}, "unknown": 5, "diagnostics": null}"#,
     );
     has(&r, r#""app_metadata":{"k" : "v",  "n": [1, 2]}"#);
-    s.control("start", r#"{"app_metadata": null, "parameters": null}"#)
+    s.ctl("start", r#"{"app_metadata": null, "parameters": null}"#)
         .unwrap();
-    s.control("start", r#"{"app_metadata": "text", "active_streams": []}"#)
+    s.ctl("start", r#"{"app_metadata": "text", "active_streams": []}"#)
         .unwrap();
-    s.control("start", r#"{"app_metadata": 12.50, "checkpoint_mode": "legacy"}"#)
+    s.ctl("start", r#"{"app_metadata": 12.50, "checkpoint_mode": "legacy"}"#)
         .unwrap();
-    s.control("start", r#"{"schema": {"tables": []}, "parameters": {}}"#)
+    s.ctl("start", r#"{"schema": {"tables": []}, "parameters": {}}"#)
         .unwrap();
-    s.control("start", "{}").unwrap();
-    s.control("start", Payload::Int(5)).unwrap();
-    s.control("start", Payload::Blob(b"{\"parameters\":{}}".to_vec()))
+    s.ctl("start", "{}").unwrap();
+    s.ctl("start", Payload::Int(5)).unwrap();
+    s.ctl("start", Payload::Blob(b"{\"parameters\":{}}".to_vec()))
         .unwrap();
     s.cases
 }
@@ -326,7 +357,14 @@ fn diagnostics(enc: Enc) -> usize {
     };
     s.start(json!({"diagnostics": {"anything": true}})).unwrap();
     has(
-        &s.send(enc, cp(9, None, vec![bucket("b", 0, Some(1), Some(4)), bucket("a", 0, None, None)])),
+        &s.send(
+            enc,
+            cp(
+                9,
+                None,
+                vec![bucket("b", 0, Some(1), Some(4)), bucket("a", 0, None, None)],
+            ),
+        ),
         r#"{"HandleDiagnostics":{"BucketStateChange":{"changes":[{"name":"a","#,
     );
     let r = s.send(
@@ -334,7 +372,13 @@ fn diagnostics(enc: Enc) -> usize {
         data_line(
             "a",
             json!([
-                put_t(1, "lists", "l1", 0, r#"{"id":"x","name":"n","n":1,"r":1.5,"z":null}"#),
+                put_t(
+                    1,
+                    "lists",
+                    "l1",
+                    0,
+                    r#"{"id":"x","name":"n","n":1,"r":1.5,"z":null}"#
+                ),
                 put_t(2, "lists", "l2", 0, r#"{"name":5,"n":"text","r":2}"#),
                 put_t(3, "lists", "l3", 0, r#"{"a":1,"flag":true,"after":1}"#),
                 put_t(4, "lists", "l4", 0, r#"{"arr":[1],"after2":1}"#),
@@ -346,21 +390,42 @@ fn diagnostics(enc: Enc) -> usize {
             ]),
         ),
     );
-    has(&r, r#"{"SchemaChange":{"table":"lists","column":"n","value_type":"Integer"}}"#);
+    has(
+        &r,
+        r#"{"SchemaChange":{"table":"lists","column":"n","value_type":"Integer"}}"#,
+    );
     has(&r, r#""incremental":true"#);
     s.send(
         enc,
-        data_line("b", json!([put_t(10, "lists", "l5", 0, r#"{"n":2.5,"name":null,"big":12345678901234}"#)])),
+        data_line(
+            "b",
+            json!([put_t(
+                10,
+                "lists",
+                "l5",
+                0,
+                r#"{"n":2.5,"name":null,"big":12345678901234}"#
+            )]),
+        ),
     )
     .unwrap();
-    s.send(enc, data_line("untracked", json!([put_t(11, "lists", "l6", 0, r#"{"new":"s"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line(
+            "untracked",
+            json!([put_t(11, "lists", "l6", 0, r#"{"new":"s"}"#)]),
+        ),
+    )
+    .unwrap();
     s.send(enc, complete(9)).unwrap();
     s.send(enc, diff(10, None, vec![], &["a"])).unwrap();
     // A new iteration forgets the inferred types.
     s.start(json!({"diagnostics": {}})).unwrap();
-    s.send(enc, data_line("b", json!([put_t(12, "lists", "l7", 0, r#"{"n":1}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("b", json!([put_t(12, "lists", "l7", 0, r#"{"n":1}"#)])),
+    )
+    .unwrap();
     s.start_null().unwrap();
     s.send(enc, cp(9, None, vec![])).unwrap();
     s.cases
@@ -375,16 +440,16 @@ fn offline_status_lifecycle() -> usize {
     sub(&mut s, subscribe("st", Some(json!({"a": "b"})), None, Some(2)));
     s.offline_status();
     s.start_null().unwrap();
-    s.line(stream_cp(
+    s.json(stream_cp(
         2,
         json!([{"bucket": "p", "checksum": 0, "priority": 2, "subscriptions": [{"sub": 0}]}]),
         json!([{"name": "st", "is_default": false, "errors": []}, {"name": "d", "is_default": true, "errors": []}]),
     ))
     .unwrap();
     s.offline_status();
-    s.line(partial(2, 2)).unwrap();
+    s.json(partial(2, 2)).unwrap();
     s.offline_status();
-    s.line(complete(2)).unwrap();
+    s.json(complete(2)).unwrap();
     s.offline_status();
     s.sql("INSERT INTO ps_sync_state VALUES (1, 1700000000000000), (0, 1600000000000000)");
     s.offline_status();
@@ -400,11 +465,11 @@ fn subscriptions_during_iteration() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.line(cp(1, None, vec![])).unwrap();
+    s.json(cp(1, None, vec![])).unwrap();
     sub(&mut s, subscribe("late", None, Some(1), Some(5)));
     // (Invalid priorities are in the malformed-payload table, sync_malformed.rs.)
     // The next checkpoint's reconciliation lists the new row in the status.
-    has(&s.line(cp(1, None, vec![])), r#""name":"late""#);
+    has(&s.json(cp(1, None, vec![])), r#""name":"late""#);
     subs(&mut s);
     let bad = [
         json!({"subscribe": {"stream": {"name": "x"}, "ttl": -1}}),
@@ -414,12 +479,9 @@ fn subscriptions_during_iteration() -> usize {
         json!({"other": {}}),
     ];
     for b in bad {
-        fails(
-            &s.control_with("subscriptions", b, ErrorMatch::Exact),
-            3091,
-        );
+        fails(&s.ctl_with("subscriptions", b, ErrorMatch::Exact), 3091);
     }
-    s.line(complete(1)).unwrap();
+    s.json(complete(1)).unwrap();
     subs(&mut s);
     s.cases
 }

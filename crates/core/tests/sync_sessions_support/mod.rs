@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crate::common;
-use crate::sync_common::{normalize_text, Payload, Session};
+use crate::sync_common::{normalize_text, ErrorMatch, Payload, Session};
 use bson::{Bson, Document};
 use rusqlite::types::Value;
 use serde_json::{json, Value as Json};
@@ -134,13 +134,9 @@ pub fn cp(last_op_id: i64, write_checkpoint: Option<i64>, buckets: Vec<Json>) ->
 }
 
 /// A `checkpoint_diff` line.
-pub fn diff(
-    last_op_id: i64,
-    write_checkpoint: Option<i64>,
-    updated: Vec<Json>,
-    removed: &[&str],
-) -> Json {
-    let mut body = json!({"last_op_id": last_op_id.to_string(), "updated_buckets": updated, "removed_buckets": removed});
+pub fn diff(last_op_id: i64, write_checkpoint: Option<i64>, updated: Vec<Json>, removed: &[&str]) -> Json {
+    let mut body =
+        json!({"last_op_id": last_op_id.to_string(), "updated_buckets": updated, "removed_buckets": removed});
     if let Some(w) = write_checkpoint {
         body["write_checkpoint"] = json!(w.to_string());
     }
@@ -168,8 +164,22 @@ pub fn subscribe(name: &str, params: Option<Json>, ttl: Option<i64>, priority: O
     json!({ "subscribe": body })
 }
 
-/// Extra operations on the engine's [`Session`].
+/// Waits until SQLite's millisecond clock has moved on. Status de-duplication compares
+/// timestamps, so two applies within the same millisecond emit no second status; without
+/// this wait that could happen on one implementation and not on the other.
+pub fn tick() {
+    std::thread::sleep(std::time::Duration::from_micros(1100));
+}
+
+/// Extra operations on the engine's [`Session`]. All `powersync_control` calls go through
+/// these (they [`tick`] first).
 pub trait SessionExt {
+    /// A `powersync_control` call.
+    fn ctl(&mut self, op: &str, payload: impl Into<Payload>) -> R;
+    /// A call with a chosen error comparison.
+    fn ctl_with(&mut self, op: &str, payload: impl Into<Payload>, errors: ErrorMatch) -> R;
+    /// A JSON text line.
+    fn json(&mut self, line: Json) -> R;
     /// Sends a line in the given encoding.
     fn send(&mut self, enc: Enc, line: Json) -> R;
     /// Sends raw BSON bytes.
@@ -195,27 +205,40 @@ fn norm_value(v: Result<Value, (i32, String)>) -> Result<Value, (i32, String)> {
 }
 
 impl SessionExt for Session {
+    fn ctl(&mut self, op: &str, payload: impl Into<Payload>) -> R {
+        self.ctl_with(op, payload, ErrorMatch::Exact)
+    }
+
+    fn ctl_with(&mut self, op: &str, payload: impl Into<Payload>, errors: ErrorMatch) -> R {
+        tick();
+        self.control_with(op, payload, errors)
+    }
+
+    fn json(&mut self, line: Json) -> R {
+        self.ctl("line_text", line)
+    }
+
     fn send(&mut self, enc: Enc, line: Json) -> R {
         match enc {
-            Enc::Json => self.control("line_text", line),
-            Enc::Bson => self.control("line_binary", Payload::Blob(bson_line(&line))),
+            Enc::Json => self.ctl("line_text", line),
+            Enc::Bson => self.ctl("line_binary", Payload::Blob(bson_line(&line))),
         }
     }
 
     fn binary(&mut self, bytes: Vec<u8>) -> R {
-        self.control("line_binary", Payload::Blob(bytes))
+        self.ctl("line_binary", Payload::Blob(bytes))
     }
 
     fn start(&mut self, payload: Json) -> R {
-        self.control("start", payload)
+        self.ctl("start", payload)
     }
 
     fn start_null(&mut self) -> R {
-        self.control("start", Payload::Null)
+        self.ctl("start", Payload::Null)
     }
 
     fn cmd(&mut self, op: &str) -> R {
-        self.control(op, Payload::Null)
+        self.ctl(op, Payload::Null)
     }
 
     fn value(&mut self, sql: &str) -> Result<Value, (i32, String)> {
