@@ -546,6 +546,38 @@ fn local_writes_while_syncing() -> usize {
     s.cases
 }
 
+/// Writes to local-only tables queue nothing and leave the gate open; writes to an
+/// insert-only table queue CRUD through the manual vtab and close it.
+fn local_only_and_insert_only() -> usize {
+    const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]},{"name":"logs","insert_only":true,"columns":[{"name":"msg","type":"text"}]}]}"#;
+    let Some(mut s) = Session::new("local_only_and_insert_only", SCHEMA) else {
+        return 0;
+    };
+    s.start_null().unwrap();
+    s.json(cp(1, None, vec![bucket("a", 1, None, None)])).unwrap();
+    s.json(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))
+        .unwrap();
+    s.sql("INSERT INTO local_stuff(id, x) VALUES ('l', 'local only')");
+    kv(&mut s);
+    has(&s.json(complete(1)), "DidCompleteSync");
+    s.sql("INSERT INTO logs(id, msg) VALUES ('g', 'logged')");
+    kv(&mut s);
+    s.query("SELECT data FROM ps_crud");
+    s.json(cp(2, None, vec![bucket("a", 1, None, None)])).unwrap();
+    has(&s.json(complete(2)), "Could not apply checkpoint due to local data");
+    s.sql("DELETE FROM ps_crud");
+    // The manual vtab (insert-only tables) does not set a target: applied right away.
+    has(
+        &s.cmd("completed_upload"),
+        "Applied pending checkpoint after completed upload",
+    );
+    s.ctl("target_checkpoint_request_id", Payload::Int(0)).unwrap();
+    s.json(cp(3, None, vec![bucket("a", 1, None, None)])).unwrap();
+    has(&s.json(complete(3)), "DidCompleteSync");
+    s.query("SELECT * FROM ps_data_local__local_stuff");
+    s.cases
+}
+
 #[test]
 fn gate_sessions() {
     run_suite(
@@ -569,6 +601,7 @@ fn gate_sessions() {
             ("internal_applied_id", internal_applied_id),
             ("sdk_checkpoint_request_flow", sdk_checkpoint_request_flow),
             ("local_writes_while_syncing", local_writes_while_syncing),
+            ("local_only_and_insert_only", local_only_and_insert_only),
         ],
     );
 }

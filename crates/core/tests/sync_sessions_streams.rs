@@ -486,6 +486,72 @@ fn subscriptions_during_iteration() -> usize {
     s.cases
 }
 
+/// An explicit subscription to a stream that the service also marks as default: bucket
+/// reasons `{"default": k}` do not associate with the explicit row, `{"sub": i}` do.
+fn explicit_subscription_to_default_stream() -> usize {
+    let Some(mut s) = new("explicit_subscription_to_default_stream") else {
+        return 0;
+    };
+    sub(&mut s, subscribe("dflt", None, None, Some(1)));
+    s.start_null().unwrap();
+    s.json(stream_cp(
+        2,
+        json!([
+            {"bucket": "viadefault", "checksum": 0, "priority": 3, "count": 2, "subscriptions": [{"default": 0}]},
+            {"bucket": "viasub", "checksum": 0, "priority": 1, "count": 1, "subscriptions": [{"sub": 0}]}
+        ]),
+        json!([{"name": "dflt", "is_default": true, "errors": []}]),
+    ))
+    .unwrap();
+    subs(&mut s);
+    s.json(data_line("viasub", json!([put(1, "a", 0, "{}")]))).unwrap();
+    s.json(partial(2, 1)).unwrap();
+    subs(&mut s);
+    s.json(data_line("viadefault", json!([put(2, "b", 0, "{}")]))).unwrap();
+    s.json(complete(2)).unwrap();
+    // Unsubscribing keeps the row while the stream is described (as default, active).
+    sub(&mut s, json!({"unsubscribe": {"name": "dflt"}}));
+    s.json(stream_cp(
+        3,
+        json!([{"bucket": "viadefault", "checksum": 0, "subscriptions": [{"default": 0}]}]),
+        json!([{"name": "dflt", "is_default": true, "errors": []}]),
+    ))
+    .unwrap();
+    subs(&mut s);
+    s.cases
+}
+
+/// Several explicit subscriptions of one stream with different parameters: all rows become
+/// active when the stream is described; `{"sub": i}` follows request order.
+fn same_stream_several_params() -> usize {
+    let Some(mut s) = new("same_stream_several_params") else {
+        return 0;
+    };
+    for p in [json!({"list": 1}), json!({"list": 2}), json!(null)] {
+        sub(&mut s, subscribe("lists", Some(p), Some(600), None));
+    }
+    sub(&mut s, subscribe("undescribed", None, Some(600), Some(0)));
+    let r = s.start(json!({"active_streams": [{"name": "lists", "params": {"list": 2}}]}));
+    has(&r, r#"{"stream":"lists","parameters":{"list":1},"override_priority":null},{"stream":"lists","parameters":{"list":2},"override_priority":null},{"stream":"lists","parameters":null,"override_priority":null}"#);
+    s.json(stream_cp(
+        1,
+        json!([
+            {"bucket": "l1", "checksum": 0, "priority": 2, "count": 1, "subscriptions": [{"sub": 0}]},
+            {"bucket": "l2", "checksum": 0, "priority": 1, "count": 1, "subscriptions": [{"sub": 1}, {"sub": 3}]},
+            {"bucket": "all", "checksum": 0, "priority": 0, "subscriptions": [{"sub": 2}, {"sub": 0}]}
+        ]),
+        json!([{"name": "lists", "is_default": false, "errors": [{"subscription": 3, "message": "denied"}]}]),
+    ))
+    .unwrap();
+    subs(&mut s);
+    s.json(data_line("l2", json!([put(1, "x", 0, "{}")]))).unwrap();
+    s.json(partial(1, 1)).unwrap();
+    s.json(complete(1)).unwrap();
+    subs(&mut s);
+    s.offline_status();
+    s.cases
+}
+
 #[test]
 fn stream_sessions() {
     run_suite(
@@ -505,6 +571,11 @@ fn stream_sessions() {
             ("diagnostics_bson", || diagnostics(Enc::Bson)),
             ("offline_status_lifecycle", offline_status_lifecycle),
             ("subscriptions_during_iteration", subscriptions_during_iteration),
+            (
+                "explicit_subscription_to_default_stream",
+                explicit_subscription_to_default_stream,
+            ),
+            ("same_stream_several_params", same_stream_several_params),
         ],
     );
 }
