@@ -859,7 +859,14 @@ fn escaping(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(
         enc,
-        cp(2, None, vec![bucket(weird, 3, None, Some(2)), bucket("tab\tname", 5, None, None)]),
+        cp(
+            2,
+            None,
+            vec![
+                bucket(weird, 3, None, Some(2)),
+                bucket("tab\tname", 5, None, None),
+            ],
+        ),
     )
     .unwrap();
     s.send(
@@ -867,7 +874,12 @@ fn escaping(enc: Enc) -> usize {
         data_line(
             weird,
             json!([
-                put(1, "id \"quoted\" ü", 1, r#"{"col":"line\nbreak \"q\" \u00e9 🙂"}"#),
+                put(
+                    1,
+                    "id \"quoted\" ü",
+                    1,
+                    r#"{"col":"line\nbreak \"q\" \u00e9 🙂"}"#
+                ),
                 put_t(2, "ty\"pe", "x\\y", 2, r#"{"k":"\u0000"}"#)
             ]),
         ),
@@ -921,8 +933,11 @@ fn subkeys_and_keyless_ops(enc: Enc) -> usize {
     // Superseding only one subkey: the newest op (s1 again) wins.
     s.send(enc, cp(7, None, vec![bucket("a", 13 + 9, None, Some(5))]))
         .unwrap();
-    s.send(enc, data_line("a", json!([with_subkey(7, "s1", 9, r#"{"col":"s1 again"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("a", json!([with_subkey(7, "s1", 9, r#"{"col":"s1 again"}"#)])),
+    )
+    .unwrap();
     s.send(enc, complete(7)).unwrap();
     s.query("SELECT id, data FROM ps_data__items ORDER BY id");
     s.cases
@@ -935,25 +950,47 @@ fn cross_bucket_remove(enc: Enc) -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.send(enc, cp(3, None, vec![bucket("x", 1 + 2, None, None), bucket("y", 3, None, None)]))
-        .unwrap();
+    s.send(
+        enc,
+        cp(
+            3,
+            None,
+            vec![bucket("x", 1 + 2, None, None), bucket("y", 3, None, None)],
+        ),
+    )
+    .unwrap();
     s.send(
         enc,
         data_line(
             "x",
-            json!([put_t(1, "lists", "L", 1, r#"{"name":"l","n":1,"r":0.5}"#), put(2, "I", 2, r#"{"col":"i"}"#)]),
+            json!([
+                put_t(1, "lists", "L", 1, r#"{"name":"l","n":1,"r":0.5}"#),
+                put(2, "I", 2, r#"{"col":"i"}"#)
+            ]),
         ),
     )
     .unwrap();
-    s.send(enc, data_line("y", json!([put_t(3, "lists", "L", 3, r#"{"name":"newer"}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("y", json!([put_t(3, "lists", "L", 3, r#"{"name":"newer"}"#)])),
+    )
+    .unwrap();
     s.send(enc, complete(3)).unwrap();
     s.query("SELECT * FROM ps_data__lists");
     s.query("SELECT * FROM lists");
-    s.send(enc, cp(5, None, vec![bucket("x", 3 + 4, None, None), bucket("y", 3 + 5, None, None)]))
+    s.send(
+        enc,
+        cp(
+            5,
+            None,
+            vec![bucket("x", 3 + 4, None, None), bucket("y", 3 + 5, None, None)],
+        ),
+    )
+    .unwrap();
+    s.send(enc, data_line("y", json!([remove_t(4, "lists", "L", 5)])))
         .unwrap();
-    s.send(enc, data_line("y", json!([remove_t(4, "lists", "L", 5)]))).unwrap();
-    s.send(enc, data_line("x", json!([remove_t(5, "items", "I", 4)]))).unwrap();
+    s.send(enc, data_line("x", json!([remove_t(5, "items", "I", 4)])))
+        .unwrap();
     s.send(enc, complete(5)).unwrap();
     s.query("SELECT * FROM ps_data__lists");
     s.query("SELECT * FROM ps_data__items");
@@ -1006,8 +1043,12 @@ fn checkpoint_sessions() {
             ("supersede_across_lines", || supersede_across_lines(Enc::Bson)),
             ("escaping_json", || escaping(Enc::Json)),
             ("escaping_bson", || escaping(Enc::Bson)),
-            ("subkeys_and_keyless_ops_json", || subkeys_and_keyless_ops(Enc::Json)),
-            ("subkeys_and_keyless_ops_bson", || subkeys_and_keyless_ops(Enc::Bson)),
+            ("subkeys_and_keyless_ops_json", || {
+                subkeys_and_keyless_ops(Enc::Json)
+            }),
+            ("subkeys_and_keyless_ops_bson", || {
+                subkeys_and_keyless_ops(Enc::Bson)
+            }),
             ("cross_bucket_remove_json", || cross_bucket_remove(Enc::Json)),
             ("cross_bucket_remove_bson", || cross_bucket_remove(Enc::Bson)),
         ],

@@ -564,7 +564,10 @@ fn local_only_and_insert_only() -> usize {
     kv(&mut s);
     s.query("SELECT data FROM ps_crud");
     s.json(cp(2, None, vec![bucket("a", 1, None, None)])).unwrap();
-    has(&s.json(complete(2)), "Could not apply checkpoint due to local data");
+    has(
+        &s.json(complete(2)),
+        "Could not apply checkpoint due to local data",
+    );
     s.sql("DELETE FROM ps_crud");
     // The manual vtab (insert-only tables) does not set a target: applied right away.
     has(

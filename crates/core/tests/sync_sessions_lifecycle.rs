@@ -538,6 +538,114 @@ fn restart_storm(enc: Enc) -> usize {
     s.cases
 }
 
+/// Two connections per implementation to one database file each.
+struct TwoConnections {
+    ours: (rusqlite::Connection, rusqlite::Connection),
+    theirs: (rusqlite::Connection, rusqlite::Connection),
+    cases: usize,
+}
+
+fn pick(p: &(rusqlite::Connection, rusqlite::Connection), b: bool) -> &rusqlite::Connection {
+    if b {
+        &p.1
+    } else {
+        &p.0
+    }
+}
+
+impl TwoConnections {
+    /// A `powersync_control` call on connection A or B of both implementations.
+    fn control(&mut self, b: bool, op: &str, payload: Payload) -> R {
+        tick();
+        let x = normalize_result(&call(pick(&self.ours, b), op, &payload));
+        let y = normalize_result(&call(pick(&self.theirs, b), op, &payload));
+        assert_eq!(x, y, "two_connections: {op} on {}", if b { "B" } else { "A" });
+        assert_eq!(
+            sync_tables(&self.ours.0),
+            sync_tables(&self.theirs.0),
+            "two_connections: tables after {op}"
+        );
+        self.cases += 1;
+        x
+    }
+
+    /// A one-value statement in a transaction on connection A or B of both.
+    fn eval(&mut self, b: bool, sql: &str) -> Result<rusqlite::types::Value, (i32, String)> {
+        let run = |c: &rusqlite::Connection| {
+            c.execute_batch("BEGIN").unwrap();
+            let r = common::eval(c, sql);
+            c.execute_batch("COMMIT").unwrap();
+            r
+        };
+        let x = run(pick(&self.ours, b));
+        let y = run(pick(&self.theirs, b));
+        assert_eq!(x, y, "two_connections: {sql}");
+        self.cases += 1;
+        x
+    }
+}
+
+/// Two connections to one database file have independent iterations, and the
+/// clear/resync guard only looks at the calling connection's iteration.
+fn two_connections() -> usize {
+    if common::open_reference().is_none() {
+        return 0;
+    }
+    let dir = std::env::temp_dir().join(format!("ps_sessions_two_conn_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let open_pair = |which: common::Impl, file: &str| {
+        let path = dir.join(file);
+        let a = common::open_file(which, &path);
+        init(&a, ITEMS_SCHEMA);
+        let b = common::open_file(which, &path);
+        (a, b)
+    };
+    let mut t = TwoConnections {
+        ours: open_pair(common::Impl::Ours, "ours.db"),
+        theirs: open_pair(common::Impl::Reference, "reference.db"),
+        cases: 0,
+    };
+    const A: bool = false;
+    const B: bool = true;
+    t.control(A, "start", Payload::Null).unwrap();
+    fails(
+        &t.control(B, "line_text", json!({"token_expires_in": 60}).into()),
+        21,
+    );
+    t.control(B, "start", Payload::Null).unwrap();
+    t.control(
+        A,
+        "line_text",
+        cp(1, None, vec![bucket("a", 0, None, None)]).into(),
+    )
+    .unwrap();
+    t.control(B, "stop", Payload::Null).unwrap();
+    t.control(
+        A,
+        "line_text",
+        data_line("a", json!([put(1, "x", 0, "{}")])).into(),
+    )
+    .unwrap();
+    has(&t.control(A, "line_text", complete(1).into()), "DidCompleteSync");
+    assert!(t.eval(A, "SELECT powersync_trigger_resync(0)").is_err());
+    assert!(t.eval(B, "SELECT powersync_trigger_resync(0)").is_ok());
+    assert!(t.eval(B, "SELECT powersync_clear(2)").is_ok());
+    t.control(
+        A,
+        "line_text",
+        cp(1, None, vec![bucket("a", 0, None, None)]).into(),
+    )
+    .unwrap();
+    has(&t.control(A, "line_text", complete(1).into()), "DidCompleteSync");
+    empty(&t.control(B, "stop", Payload::Null));
+    t.control(A, "stop", Payload::Null).unwrap();
+    let cases = t.cases;
+    drop(t);
+    let _ = std::fs::remove_dir_all(&dir);
+    cases
+}
+
 #[test]
 fn lifecycle_sessions() {
     run_suite(
@@ -560,6 +668,7 @@ fn lifecycle_sessions() {
             ("in_sync_operation", in_sync_operation),
             ("restart_storm_json", || restart_storm(Enc::Json)),
             ("restart_storm_bson", || restart_storm(Enc::Bson)),
+            ("two_connections", two_connections),
         ],
     );
 }

@@ -504,10 +504,12 @@ fn explicit_subscription_to_default_stream() -> usize {
     ))
     .unwrap();
     subs(&mut s);
-    s.json(data_line("viasub", json!([put(1, "a", 0, "{}")]))).unwrap();
+    s.json(data_line("viasub", json!([put(1, "a", 0, "{}")])))
+        .unwrap();
     s.json(partial(2, 1)).unwrap();
     subs(&mut s);
-    s.json(data_line("viadefault", json!([put(2, "b", 0, "{}")]))).unwrap();
+    s.json(data_line("viadefault", json!([put(2, "b", 0, "{}")])))
+        .unwrap();
     s.json(complete(2)).unwrap();
     // Unsubscribing keeps the row while the stream is described (as default, active).
     sub(&mut s, json!({"unsubscribe": {"name": "dflt"}}));
@@ -532,7 +534,10 @@ fn same_stream_several_params() -> usize {
     }
     sub(&mut s, subscribe("undescribed", None, Some(600), Some(0)));
     let r = s.start(json!({"active_streams": [{"name": "lists", "params": {"list": 2}}]}));
-    has(&r, r#"{"stream":"lists","parameters":{"list":1},"override_priority":null},{"stream":"lists","parameters":{"list":2},"override_priority":null},{"stream":"lists","parameters":null,"override_priority":null}"#);
+    has(
+        &r,
+        r#"{"stream":"lists","parameters":{"list":1},"override_priority":null},{"stream":"lists","parameters":{"list":2},"override_priority":null},{"stream":"lists","parameters":null,"override_priority":null}"#,
+    );
     s.json(stream_cp(
         1,
         json!([
