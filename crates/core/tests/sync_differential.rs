@@ -10,11 +10,14 @@ fn session(name: &str) -> Option<Session> {
     Session::new(name, ITEMS_SCHEMA)
 }
 
-fn finish(s: &Session, total: &mut usize) {
-    *total += s.cases;
+/// Reports the session's compared steps (each session is its own suite, so that one
+/// failing session does not hide the others).
+fn finish(s: &Session) {
+    common::report(&format!("sync_differential/{}", s.name), s.cases);
 }
 
-fn initial_sync(total: &mut usize) {
+#[test]
+fn initial_sync() {
     let Some(mut s) = session("initial_sync") else {
         return;
     };
@@ -33,10 +36,11 @@ fn initial_sync(total: &mut usize) {
     s.line(complete(3)).unwrap();
     s.control("stop", Payload::Null).unwrap();
     s.control("stop", Payload::Null).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn incremental(total: &mut usize) {
+#[test]
+fn incremental() {
     let Some(mut s) = session("incremental") else {
         return;
     };
@@ -71,10 +75,11 @@ fn incremental(total: &mut usize) {
     s.control("connection", "established").unwrap();
     s.line(json!({"checkpoint": {"last_op_id": "6", "buckets": []}}))
         .unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn priorities(total: &mut usize) {
+#[test]
+fn priorities() {
     let Some(mut s) = session("priorities") else {
         return;
     };
@@ -108,10 +113,11 @@ fn priorities(total: &mut usize) {
     s.line(partial(4, 1)).unwrap();
     s.control("stop", Payload::Null).unwrap();
     s.control("start", Payload::Null).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn write_gate(total: &mut usize) {
+#[test]
+fn write_gate() {
     let Some(mut s) = session("write_gate") else {
         return;
     };
@@ -137,10 +143,11 @@ fn write_gate(total: &mut usize) {
     s.control("stop", Payload::Null).unwrap();
     s.control("start", json!({"checkpoint_mode": "requests"}))
         .unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn checksum_failure(total: &mut usize) {
+#[test]
+fn checksum_failure() {
     let Some(mut s) = session("checksum_failure") else {
         return;
     };
@@ -158,10 +165,11 @@ fn checksum_failure(total: &mut usize) {
     s.line(data_line("a", json!([put(1, "r1", -5, r#"{"col":"one"}"#)])))
         .unwrap();
     s.line(partial(2, 1)).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn token_expiry(total: &mut usize) {
+#[test]
+fn token_expiry() {
     let Some(mut s) = session("token_expiry") else {
         return;
     };
@@ -174,10 +182,11 @@ fn token_expiry(total: &mut usize) {
     s.control("start", Payload::Null).unwrap();
     s.control("refreshed_token", Payload::Null).unwrap();
     let _ = s.control("refreshed_token", Payload::Null);
-    finish(&s, total);
+    finish(&s);
 }
 
-fn errors(total: &mut usize) {
+#[test]
+fn errors() {
     let Some(mut s) = session("errors") else { return };
     let _ = s.control("bogus", Payload::Null);
     let _ = s.control("line_text", Payload::Null);
@@ -214,10 +223,11 @@ fn errors(total: &mut usize) {
     let _ = s.line(json!({"whatever": 1}));
     let _ = s.control_with("line_text", "{", ErrorMatch::UpToCause);
     let _ = s.control("stop", Payload::Null);
-    finish(&s, total);
+    finish(&s);
 }
 
-fn streams(total: &mut usize) {
+#[test]
+fn streams() {
     let Some(mut s) = session("streams") else { return };
     s.control(
         "subscriptions",
@@ -270,10 +280,11 @@ fn streams(total: &mut usize) {
     s.control("subscriptions", json!({"subscribe": {"stream": {"name": "z"}}}))
         .unwrap();
     s.control("update_subscriptions", json!([])).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn bucket_ops(total: &mut usize) {
+#[test]
+fn bucket_ops() {
     let Some(mut s) = session("bucket_ops") else {
         return;
     };
@@ -305,10 +316,11 @@ fn bucket_ops(total: &mut usize) {
     ))
     .unwrap();
     s.line(complete(10)).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn bson_lines(total: &mut usize) {
+#[test]
+fn bson_lines() {
     let Some(mut s) = session("bson_lines") else {
         return;
     };
@@ -342,7 +354,7 @@ fn bson_lines(total: &mut usize) {
         Payload::Blob(vec![5, 0, 0, 0, 0]),
         ErrorMatch::UpToCause,
     );
-    finish(&s, total);
+    finish(&s);
 }
 
 const RAW_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]}],"raw_tables":[
@@ -351,7 +363,8 @@ const RAW_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col",
  {"name":"lists","table_name":"lists_local"},
  {"name":"items","put":{"sql":"INSERT INTO nowhere VALUES (?)","params":["Id"]}}]}"#;
 
-fn raw_tables(total: &mut usize) {
+#[test]
+fn raw_tables() {
     let Some(mut s) = Session::new("raw_tables", ITEMS_SCHEMA) else {
         return;
     };
@@ -392,10 +405,11 @@ fn raw_tables(total: &mut usize) {
     s.line(checkpoint(9, None, &[("a", 4 + 2 + 2 + 1, 3, None)]))
         .unwrap();
     let _ = s.line(complete(9));
-    finish(&s, total);
+    finish(&s);
 }
 
-fn diagnostics(total: &mut usize) {
+#[test]
+fn diagnostics() {
     let Some(mut s) = session("diagnostics") else {
         return;
     };
@@ -423,10 +437,11 @@ fn diagnostics(total: &mut usize) {
     s.line(data_line("zz", json!([put(4, "r4", 0, "not json")])))
         .unwrap();
     s.line(complete(3)).unwrap();
-    finish(&s, total);
+    finish(&s);
 }
 
-fn offline_status(total: &mut usize) {
+#[test]
+fn offline_status() {
     let Some(mut s) = session("offline_status") else {
         return;
     };
@@ -454,10 +469,11 @@ fn offline_status(total: &mut usize) {
     s.cases += 1;
     assert_eq!(busy_statements(&s.ours), 0);
     assert_eq!(busy_statements(&s.reference), 0);
-    finish(&s, total);
+    finish(&s);
 }
 
-fn misc(total: &mut usize) {
+#[test]
+fn misc() {
     let Some(mut s) = session("misc") else { return };
     let _ = s.control("subscriptions", Payload::Null);
     let _ = s.control(
@@ -519,27 +535,5 @@ fn misc(total: &mut usize) {
     let _ = s.control("start", Payload::Null);
     let _ = s.control("stop", Payload::Null);
     let _ = s.query("SELECT powersync_offline_sync_status() IS NOT NULL");
-    finish(&s, total);
-}
-
-#[test]
-fn differential_sessions() {
-    let mut total = 0;
-    initial_sync(&mut total);
-    incremental(&mut total);
-    priorities(&mut total);
-    write_gate(&mut total);
-    checksum_failure(&mut total);
-    token_expiry(&mut total);
-    errors(&mut total);
-    streams(&mut total);
-    bucket_ops(&mut total);
-    bson_lines(&mut total);
-    raw_tables(&mut total);
-    diagnostics(&mut total);
-    offline_status(&mut total);
-    misc(&mut total);
-    if total > 0 {
-        common::report("sync_differential", total);
-    }
+    finish(&s);
 }
