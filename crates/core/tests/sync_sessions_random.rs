@@ -11,13 +11,13 @@ mod sync_sessions_support;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value as Json};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use sync_common::*;
 use sync_sessions_support::*;
 
 const BUCKETS: [&str; 4] = ["b0", "b1", "b2", "b3"];
 const TYPES: [&str; 4] = ["items", "lists", "unknown_type", "local_stuff"];
-const STEPS: usize = 70;
+const STEPS: usize = 80;
 
 /// What the generator knows about the session (to produce mostly meaningful lines).
 #[derive(Default)]
@@ -30,12 +30,16 @@ struct Model {
     local_rows: usize,
     /// Data lines the last checkpoint announced (the service sends them before completing).
     queue: VecDeque<(&'static str, Vec<Json>)>,
+    /// Buckets of the checkpoint being tracked.
+    target: BTreeSet<&'static str>,
     /// How often interesting outcomes occurred (to check the generator is not degenerate).
     seen: BTreeMap<&'static str, usize>,
 }
 
 /// Outcomes counted over all generated sessions.
-const NOTABLE: [&str; 8] = [
+const NOTABLE: [&str; 10] = [
+    "without previous checkpoint",
+    "Applied checkpoint request id",
     "DidCompleteSync",
     "Checksums didn't match",
     "Could not apply checkpoint due to local data",
@@ -229,12 +233,28 @@ fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
         m.tracking = false;
         return;
     }
-    match rng.random_range(0..100) {
+    // Usually the service sends a checkpoint first.
+    let choice = match rng.random_range(0..100) {
+        45..=68 if !m.tracking && rng.random_bool(0.85) => 35,
+        other => other,
+    };
+    match choice {
         0..=34 => {
             let (b, ops) = match m.queue.pop_front() {
                 Some(queued) => queued,
                 None => {
-                    let b = BUCKETS[rng.random_range(0..BUCKETS.len())];
+                    // Mostly buckets outside the tracked checkpoint (data for tracked ones
+                    // would make its checksums fail).
+                    let outside: Vec<&'static str> = BUCKETS
+                        .iter()
+                        .copied()
+                        .filter(|b| !m.target.contains(b))
+                        .collect();
+                    let b = if !outside.is_empty() && rng.random_bool(0.85) {
+                        outside[rng.random_range(0..outside.len())]
+                    } else {
+                        BUCKETS[rng.random_range(0..BUCKETS.len())]
+                    };
                     (b, gen_ops(rng, m, b))
                 }
             };
@@ -244,6 +264,7 @@ fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
         35..=44 => {
             let names = subset(rng);
             m.queue.clear();
+            m.target = names.iter().copied().collect();
             let entries = announce(s, rng, m, &names);
             let w = rng.random_bool(0.3).then(|| rng.random_range(1..6));
             let mut line = cp(m.next_op, w, entries);
@@ -262,16 +283,20 @@ fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
         45..=49 => {
             let names: Vec<&'static str> = subset(rng).into_iter().filter(|_| rng.random_bool(0.5)).collect();
             let updated = announce(s, rng, m, &names);
-            let removed: Vec<&str> = BUCKETS
+            let removed: Vec<&'static str> = BUCKETS
                 .iter()
                 .copied()
                 .filter(|_| rng.random_bool(0.15))
                 .collect();
+            m.target.extend(names.iter().copied());
+            for r in &removed {
+                m.target.remove(r);
+            }
             let w = rng.random_bool(0.3).then(|| rng.random_range(1..6));
             let r = s.send(enc, diff(m.next_op, w, updated, &removed));
             outcome(m, &r, true);
         }
-        50..=68 if !m.queue.is_empty() && rng.random_bool(0.85) => {
+        50..=68 if !m.queue.is_empty() && rng.random_bool(0.9) => {
             let (b, ops) = m.queue.pop_front().unwrap();
             let r = s.send(enc, data_line(b, json!(ops)));
             outcome(m, &r, true);
@@ -297,11 +322,14 @@ fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
         }
         75..=80 => {
             s.sql("DELETE FROM ps_crud");
-            if rng.random_bool(0.5) {
-                let _ = s.ctl(
-                    "target_checkpoint_request_id",
-                    Payload::Int(rng.random_range(0..6)),
-                );
+            if rng.random_bool(0.7) {
+                // 0 deletes the target (the gate then only depends on ps_crud).
+                let target = if rng.random_bool(0.5) {
+                    0
+                } else {
+                    rng.random_range(1..6)
+                };
+                let _ = s.ctl("target_checkpoint_request_id", Payload::Int(target));
             }
             let r = s.cmd("completed_upload");
             outcome(m, &r, false);
@@ -380,7 +408,9 @@ fn random_sessions() {
             )),*]
         };
     }
-    let table =
-        entries!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23);
+    let table = entries!(
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+        28, 29, 30, 31
+    );
     run_suite("sync_sessions_random", &table);
 }
