@@ -198,6 +198,66 @@ fn cases() -> Vec<Case> {
             "start",
             text(r#"{"schema": {"tables": [], "raw_tables": [{"name": "r", "put": {"sql": "x"}}]}}"#),
         ),
+        case("start empty array", Tracking, "start", text("[]")),
+        case("start array of null", Idle, "start", text("[null]")),
+        case(
+            "start array of seven nulls",
+            Tracking,
+            "start",
+            text("[null,null,null,null,null,null,null]"),
+        ),
+        case(
+            "start schema null",
+            Tracking,
+            "start",
+            text(r#"{"schema": null}"#),
+        ),
+        case(
+            "start tables not objects",
+            Idle,
+            "start",
+            text(r#"{"schema": {"tables": [1, "x"]}}"#),
+        ),
+        case(
+            "start raw clear number",
+            Idle,
+            "start",
+            text(
+                r#"{"schema": {"tables": [], "raw_tables": [{"name": "x", "table_name": "t", "clear": 5}]}}"#,
+            ),
+        ),
+        case(
+            "start raw column number",
+            Tracking,
+            "start",
+            text(
+                r#"{"schema": {"tables": [], "raw_tables": [{"name": "x", "put": {"sql": "s", "params": [{"Column": 1}]}}]}}"#,
+            ),
+        ),
+        case(
+            "start active_streams null",
+            Idle,
+            "start",
+            text(r#"{"active_streams": null}"#),
+        ),
+        case(
+            "start include_defaults null",
+            Tracking,
+            "start",
+            text(r#"{"include_defaults": null}"#),
+        ),
+        case(
+            "start checkpoint_mode null",
+            Idle,
+            "start",
+            text(r#"{"checkpoint_mode": null}"#),
+        ),
+        case(
+            "start duplicate field",
+            Tracking,
+            "start",
+            text(r#"{"parameters": {"a": 1}, "parameters": {"b": 2}}"#),
+        ),
         // line_text payload types and iteration checks.
         case("line_text NULL", Started, "line_text", Payload::Null),
         case(
@@ -567,6 +627,30 @@ fn cases() -> Vec<Case> {
             Idle,
             "subscriptions",
             text(r#"{"subscribe":{"stream":{"name":"x"},"priority":-1}}"#),
+        ),
+        case(
+            "subscriptions priority float",
+            Idle,
+            "subscriptions",
+            text(r#"{"subscribe":{"stream":{"name":"x"},"priority":1.5}}"#),
+        ),
+        case(
+            "subscriptions priority string",
+            Tracking,
+            "subscriptions",
+            text(r#"{"subscribe":{"stream":{"name":"x"},"priority":"1"}}"#),
+        ),
+        case(
+            "subscriptions priority above i32",
+            Idle,
+            "subscriptions",
+            text(r#"{"subscribe":{"stream":{"name":"x"},"priority":2147483648}}"#),
+        ),
+        case(
+            "update_subscriptions numeric name",
+            Tracking,
+            "update_subscriptions",
+            text(r#"[{"name":1}]"#),
         ),
         case(
             "subscriptions without stream",

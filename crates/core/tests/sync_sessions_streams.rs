@@ -346,6 +346,21 @@ fn start_payload_fields() -> usize {
     s.ctl("start", Payload::Int(5)).unwrap();
     s.ctl("start", Payload::Blob(b"{\"parameters\":{}}".to_vec()))
         .unwrap();
+    // Shapes serde accepts for the reference's types: diagnostics given as an (empty)
+    // sequence, raw tables with neither statements nor table name (an error only once a
+    // row of that type is applied), repeated Rest sources, extra keys in stream keys.
+    s.ctl("start", r#"{"diagnostics": {"x": 1}}"#).unwrap();
+    s.ctl(
+        "start",
+        r#"{"schema": {"tables": [], "raw_tables": [{"name": "x"}, {"name": "y", "put": {"sql": "s", "params": ["Id", "Rest", "Rest"]}}]}}"#,
+    )
+    .unwrap();
+    s.ctl(
+        "start",
+        r#"{"active_streams": [{"name": "a", "params": null, "extra": 1}]}"#,
+    )
+    .unwrap();
+    s.ctl("start", r#"{"diagnostics": []}"#).unwrap();
     s.cases
 }
 
