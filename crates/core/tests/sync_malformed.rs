@@ -258,6 +258,37 @@ fn cases() -> Vec<Case> {
             "start",
             text(r#"{"parameters": {"a": 1}, "parameters": {"b": 2}}"#),
         ),
+        case("start schema number", Idle, "start", text(r#"{"schema": 1}"#)),
+        case(
+            "start diagnostics array with element",
+            Tracking,
+            "start",
+            text(r#"{"diagnostics": [1]}"#),
+        ),
+        case(
+            "start diagnostics string",
+            Idle,
+            "start",
+            text(r#"{"diagnostics": "x"}"#),
+        ),
+        case(
+            "start sequence bad diagnostics",
+            Tracking,
+            "start",
+            text(r#"[null,{"tables":[]},true,[],null,"legacy",5]"#),
+        ),
+        case(
+            "start sequence bad mode",
+            Idle,
+            "start",
+            text(r#"[null,{"tables":[]},true,[],null,"x",null]"#),
+        ),
+        case(
+            "start sequence too long",
+            Tracking,
+            "start",
+            text(r#"[null,{"tables":[]},true,[],null,"legacy",{},1]"#),
+        ),
         // line_text payload types and iteration checks.
         case("line_text NULL", Started, "line_text", Payload::Null),
         case(

@@ -361,6 +361,11 @@ fn start_payload_fields() -> usize {
     )
     .unwrap();
     s.ctl("start", r#"{"diagnostics": []}"#).unwrap();
+    s.ctl(
+        "start",
+        r#"[{"a":1},{"tables":[]},false,[{"name":"x"}],{ "m" : 1 },"requests",{}]"#,
+    )
+    .unwrap();
     s.cases
 }
 
