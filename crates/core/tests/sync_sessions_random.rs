@@ -414,3 +414,167 @@ fn random_sessions() {
     );
     run_suite("sync_sessions_random", &table);
 }
+
+const STREAMS: [&str; 5] = ["s1", "s2", "s3", "d1", "d2"];
+
+fn stream_params(rng: &mut StdRng) -> Option<Json> {
+    match rng.random_range(0..4) {
+        0 => None,
+        1 => Some(json!(null)),
+        2 => Some(json!({"p": 1})),
+        _ => Some(json!({"p": [2, "x"]})),
+    }
+}
+
+fn stream_key(rng: &mut StdRng) -> Json {
+    let mut k = json!({"name": STREAMS[rng.random_range(0..3)]});
+    if let Some(p) = stream_params(rng) {
+        k["params"] = p;
+    }
+    k
+}
+
+/// One step of a stream-focused session: explicit subscriptions, checkpoints describing
+/// streams with errors and bucket reasons, progress, keepalives, expiry, restarts.
+fn stream_step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
+    if !m.active {
+        let keys: Vec<Json> = (0..rng.random_range(0..3)).map(|_| stream_key(rng)).collect();
+        let payload = json!({"active_streams": keys, "include_defaults": rng.random_bool(0.7)});
+        s.start(payload).unwrap();
+        m.active = true;
+        m.tracking = false;
+        return;
+    }
+    match rng.random_range(0..100) {
+        0..=14 => {
+            let name = STREAMS[rng.random_range(0..3)];
+            let ttl = [None, Some(60), Some(3600)][rng.random_range(0..3)];
+            let priority = rng.random_bool(0.5).then(|| rng.random_range(0..4));
+            let _ = s.ctl(
+                "subscriptions",
+                subscribe(name, stream_params(rng), ttl, priority),
+            );
+        }
+        15..=19 => {
+            let _ = s.ctl("subscriptions", json!({"unsubscribe": stream_key(rng)}));
+        }
+        20..=24 => {
+            let keys: Vec<Json> = (0..rng.random_range(0..3)).map(|_| stream_key(rng)).collect();
+            let r = s.ctl("update_subscriptions", json!(keys));
+            outcome(m, &r, false);
+        }
+        25..=39 => {
+            let described: Vec<&str> = STREAMS.iter().copied().filter(|_| rng.random_bool(0.6)).collect();
+            let streams: Vec<Json> = described
+                .iter()
+                .map(|name| {
+                    let errors: Vec<Json> = (0..rng.random_range(0..2))
+                        .map(|_| {
+                            if rng.random_bool(0.5) {
+                                json!({"subscription": "default", "message": "denied"})
+                            } else {
+                                json!({"subscription": rng.random_range(0..5), "message": "bad params"})
+                            }
+                        })
+                        .collect();
+                    json!({"name": name, "is_default": name.starts_with('d') || rng.random_bool(0.2), "errors": errors})
+                })
+                .collect();
+            let n = streams.len();
+            let included: Vec<&str> = BUCKETS.iter().copied().filter(|_| rng.random_bool(0.7)).collect();
+            let buckets: Vec<Json> = included
+                .iter()
+                .map(|b| {
+                    let reasons: Vec<Json> = (0..rng.random_range(0..3))
+                        .map(|_| {
+                            if rng.random_bool(0.5) {
+                                json!({"default": rng.random_range(0..n.max(1) + 1)})
+                            } else {
+                                json!({"sub": rng.random_range(0..4)})
+                            }
+                        })
+                        .collect();
+                    let count = m.buckets.get(b).map(|x| x.1).unwrap_or_default()
+                        + rng.random_range(0..3);
+                    json!({"bucket": b, "checksum": 0, "priority": rng.random_range(0..4), "count": count, "subscriptions": reasons})
+                })
+                .collect();
+            m.target = BUCKETS.iter().copied().collect();
+            let line = json!({"checkpoint": {"last_op_id": m.next_op.to_string(), "buckets": buckets, "streams": streams}});
+            let r = s.send(enc, line);
+            if r.is_ok() {
+                m.tracking = true;
+            }
+            outcome(m, &r, true);
+        }
+        40..=59 => {
+            let b = BUCKETS[rng.random_range(0..BUCKETS.len())];
+            let ops: Vec<Json> = (0..rng.random_range(1..3))
+                .map(|_| {
+                    m.next_op += 1;
+                    put(m.next_op, &format!("r{}", rng.random_range(0..4)), 0, "{}")
+                })
+                .collect();
+            m.buckets.entry(b).or_default().1 += ops.len() as i64;
+            let r = s.send(enc, data_line(b, json!(ops)));
+            outcome(m, &r, true);
+        }
+        60..=69 => {
+            let r = s.send(enc, partial(m.next_op, rng.random_range(0..4)));
+            outcome(m, &r, true);
+        }
+        70..=79 => {
+            let r = s.send(enc, complete(m.next_op));
+            outcome(m, &r, true);
+        }
+        80..=86 => {
+            let r = s.send(enc, token([20, 3600][rng.random_range(0..2)]));
+            outcome(m, &r, true);
+        }
+        87..=90 => {
+            let name = STREAMS[rng.random_range(0..3)];
+            s.sql(&format!(
+                "UPDATE ps_stream_subscriptions SET expires_at = 1000 WHERE stream_name = '{name}'"
+            ));
+        }
+        91..=94 => {
+            s.offline_status();
+        }
+        _ => {
+            let r = if rng.random_bool(0.5) {
+                s.cmd("stop")
+            } else {
+                s.control_with("connection", "end", ErrorMatch::Exact)
+            };
+            outcome(m, &r, false);
+            m.active = false;
+        }
+    }
+}
+
+fn random_stream_session(seed: u64, enc: Enc) -> usize {
+    let Some(mut s) = Session::new(&format!("random streams seed {seed} [{enc:?}]"), ITEMS_SCHEMA) else {
+        return 0;
+    };
+    let mut rng = StdRng::seed_from_u64(1000 + seed);
+    let mut m = Model::default();
+    for _ in 0..STEPS {
+        stream_step(&mut s, &mut rng, &mut m, enc);
+    }
+    s.query("SELECT id, stream_name, active, is_default, local_priority, local_params, ttl FROM ps_stream_subscriptions ORDER BY id");
+    s.cases
+}
+
+#[test]
+fn random_stream_sessions() {
+    macro_rules! entries {
+        ($($seed:literal),*) => {
+            [$((
+                concat!("streams_seed_", $seed),
+                (|| random_stream_session($seed, if $seed % 2 == 0 { Enc::Json } else { Enc::Bson })) as SessionFn,
+            )),*]
+        };
+    }
+    let table = entries!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    run_suite("sync_sessions_random_streams", &table);
+}

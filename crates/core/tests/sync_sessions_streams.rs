@@ -577,6 +577,35 @@ fn same_stream_several_params() -> usize {
     s.cases
 }
 
+/// A default stream matching several rows without explicit subscription (unsubscribed
+/// ones keep their rows while described): which row `{"default": k}` bucket reasons go to.
+fn default_reason_with_several_rows() -> usize {
+    let Some(mut s) = new("default_reason_with_several_rows") else {
+        return 0;
+    };
+    sub(&mut s, subscribe("s2", Some(json!({"p": 1})), None, None));
+    sub(&mut s, subscribe("s2", None, None, None));
+    sub(&mut s, subscribe("s2", Some(json!({"p": 3})), None, None));
+    s.start_null().unwrap();
+    let checkpoint = |n: i64| {
+        stream_cp(
+            n,
+            json!([{"bucket": "b", "checksum": 0, "priority": 2, "count": 3, "subscriptions": [{"default": 0}]}]),
+            json!([{"name": "s2", "is_default": true, "errors": []}]),
+        )
+    };
+    s.json(checkpoint(1)).unwrap();
+    sub(&mut s, json!({"unsubscribe": {"name": "s2", "params": {"p": 3}}}));
+    sub(&mut s, json!({"unsubscribe": {"name": "s2"}}));
+    has(&s.json(checkpoint(1)), r#""streams":[{"name":"s2""#);
+    sub(&mut s, json!({"unsubscribe": {"name": "s2", "params": {"p": 1}}}));
+    has(&s.json(checkpoint(1)), r#""streams":[{"name":"s2""#);
+    s.json(data_line("b", json!([put(1, "x", 0, "{}")]))).unwrap();
+    s.json(complete(1)).unwrap();
+    subs(&mut s);
+    s.cases
+}
+
 #[test]
 fn stream_sessions() {
     run_suite(
@@ -601,6 +630,10 @@ fn stream_sessions() {
                 explicit_subscription_to_default_stream,
             ),
             ("same_stream_several_params", same_stream_several_params),
+            (
+                "default_reason_with_several_rows",
+                default_reason_with_several_rows,
+            ),
         ],
     );
 }

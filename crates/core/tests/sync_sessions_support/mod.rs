@@ -211,7 +211,17 @@ impl SessionExt for Session {
 
     fn ctl_with(&mut self, op: &str, payload: impl Into<Payload>, errors: ErrorMatch) -> R {
         tick();
-        self.control_with(op, payload, errors)
+        let payload = payload.into();
+        // SESSIONS_TRACE=1 prints every call and our result (to investigate a failure).
+        let trace = std::env::var_os("SESSIONS_TRACE").is_some();
+        if trace {
+            eprintln!("[{}] {op} {}", self.name, shorten_blobs(&format!("{payload:?}")));
+        }
+        let r = self.control_with(op, payload, errors);
+        if trace {
+            eprintln!("    -> {r:?}");
+        }
+        r
     }
 
     fn json(&mut self, line: Json) -> R {
