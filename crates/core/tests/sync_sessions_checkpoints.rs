@@ -1012,6 +1012,7 @@ fn checkpoint_sessions() {
             ("clear_op_bson", || clear_op(Enc::Bson)),
             ("checksum_forms_json", || checksum_forms(Enc::Json)),
             ("checksum_forms_bson", || checksum_forms(Enc::Bson)),
+            ("checksum_forms_bson64", || checksum_forms(Enc::Bson64)),
             ("checksum_failure_recovery_json", || {
                 checksum_failure_recovery(Enc::Json)
             }),
@@ -1032,8 +1033,10 @@ fn checkpoint_sessions() {
             ("status_dedup", || status_dedup(Enc::Json)),
             ("progress_restore_reset", || progress_restore_reset(Enc::Bson)),
             ("progress_priorities", || progress_priorities(Enc::Json)),
+            ("progress_priorities_bson64", || progress_priorities(Enc::Bson64)),
             ("partial_sequence_json", || partial_sequence(Enc::Json)),
             ("partial_sequence_bson", || partial_sequence(Enc::Bson)),
+            ("partial_sequence_bson64", || partial_sequence(Enc::Bson64)),
             ("partial_remove_deferred", || partial_remove_deferred(Enc::Json)),
             ("unknown_lines_json", || unknown_lines(Enc::Json)),
             ("unknown_lines_bson", || unknown_lines(Enc::Bson)),

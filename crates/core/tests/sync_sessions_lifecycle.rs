@@ -653,6 +653,7 @@ fn lifecycle_sessions() {
         &[
             ("token_thresholds_json", || token_thresholds(Enc::Json)),
             ("token_thresholds_bson", || token_thresholds(Enc::Bson)),
+            ("token_thresholds_bson64", || token_thresholds(Enc::Bson64)),
             ("refreshed_token", refreshed_token),
             ("stop_and_connection", stop_and_connection),
             ("start_while_active", start_while_active),

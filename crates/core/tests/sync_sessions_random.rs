@@ -399,12 +399,12 @@ fn random_session(seed: u64, enc: Enc) -> usize {
 #[test]
 fn random_sessions() {
     // run_suite takes plain function pointers: one non-capturing closure per seed (even
-    // seeds use JSON lines, odd seeds BSON).
+    // seeds use JSON lines, odd seeds BSON with int32 or, every fourth, int64 integers).
     macro_rules! entries {
         ($($seed:literal),*) => {
             [$((
                 concat!("seed_", $seed),
-                (|| random_session($seed, if $seed % 2 == 0 { Enc::Json } else { Enc::Bson })) as SessionFn,
+                (|| random_session($seed, [Enc::Json, Enc::Bson, Enc::Json, Enc::Bson64][$seed % 4])) as SessionFn,
             )),*]
         };
     }
@@ -571,7 +571,7 @@ fn random_stream_sessions() {
         ($($seed:literal),*) => {
             [$((
                 concat!("streams_seed_", $seed),
-                (|| random_stream_session($seed, if $seed % 2 == 0 { Enc::Json } else { Enc::Bson })) as SessionFn,
+                (|| random_stream_session($seed, [Enc::Json, Enc::Bson, Enc::Json, Enc::Bson64][$seed % 4])) as SessionFn,
             )),*]
         };
     }

@@ -19,8 +19,10 @@ pub type R = Result<Json, (i32, String)>;
 pub enum Enc {
     /// `line_text` with JSON text.
     Json,
-    /// `line_binary` with one BSON document.
+    /// `line_binary` with one BSON document (int32 where a value fits, like most services).
     Bson,
+    /// `line_binary` with every integer encoded as int64.
+    Bson64,
 }
 
 /// Schema with a synced table carrying several column types, a second synced table and a
@@ -54,6 +56,22 @@ pub fn json_to_bson(v: &Json) -> Bson {
             }
             Bson::Document(d)
         }
+    }
+}
+
+/// Like [`json_to_bson`] with every integer as int64.
+pub fn json_to_bson64(v: &Json) -> Bson {
+    match v {
+        Json::Number(n) if n.is_i64() => Bson::Int64(n.as_i64().unwrap()),
+        Json::Array(a) => Bson::Array(a.iter().map(json_to_bson64).collect()),
+        Json::Object(o) => {
+            let mut d = Document::new();
+            for (k, v) in o {
+                d.insert(k.clone(), json_to_bson64(v));
+            }
+            Bson::Document(d)
+        }
+        other => json_to_bson(other),
     }
 }
 
@@ -232,6 +250,10 @@ impl SessionExt for Session {
         match enc {
             Enc::Json => self.ctl("line_text", line),
             Enc::Bson => self.ctl("line_binary", Payload::Blob(bson_line(&line))),
+            Enc::Bson64 => match json_to_bson64(&line) {
+                Bson::Document(d) => self.ctl("line_binary", Payload::Blob(doc_bytes(&d))),
+                other => panic!("not a document: {other:?}"),
+            },
         }
     }
 
