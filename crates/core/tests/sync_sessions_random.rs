@@ -222,8 +222,13 @@ fn outcome(m: &mut Model, r: &R, is_line: bool) {
 
 fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
     if !m.active && rng.random_bool(0.8) {
-        let payload = match rng.random_range(0..4) {
+        let payload = match rng.random_range(0..5) {
             0 => json!({}),
+            4 => json!({"schema": {"tables": [], "raw_tables": [{
+                "name": "unknown_type",
+                "put": {"sql": "INSERT OR REPLACE INTO raw_unknown (id, col, rest) VALUES (?, ?, ?)", "params": ["Id", {"Column": "col"}, "Rest"]},
+                "delete": {"sql": "DELETE FROM raw_unknown WHERE id = ?", "params": ["Id"]}
+            }]}}),
             1 => json!({"checkpoint_mode": "requests", "parameters": {"k": rng.random_range(0..3)}}),
             2 => json!({"diagnostics": {}, "active_streams": [{"name": "s1"}]}),
             _ => json!({"include_defaults": false}),
@@ -375,6 +380,15 @@ fn step(s: &mut Session, rng: &mut StdRng, m: &mut Model, enc: Enc) {
                 }
             };
         }
+        98 => {
+            // Clearing between or during iterations (refused while active, except hard).
+            let sql = [
+                "SELECT powersync_trigger_resync(1)",
+                "SELECT powersync_clear(2)",
+                "SELECT powersync_clear(0)",
+            ][rng.random_range(0..3)];
+            s.sql(sql);
+        }
         _ => {
             let r = s.send(enc, json!({"unknown_line_type": rng.random_range(0..3)}));
             outcome(m, &r, true);
@@ -386,6 +400,8 @@ fn random_session(seed: u64, enc: Enc) -> usize {
     let Some(mut s) = Session::new(&format!("random seed {seed} [{enc:?}]"), RICH_SCHEMA) else {
         return 0;
     };
+    // Rows of type `unknown_type` go to this raw table in iterations started with it.
+    s.sql("CREATE TABLE raw_unknown (id TEXT PRIMARY KEY NOT NULL, col TEXT, rest TEXT)");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut m = Model::default();
     for _ in 0..STEPS {
