@@ -33,11 +33,11 @@ fn subscribe_upserts() -> usize {
         return 0;
     };
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(100), Some(2)));
-    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(5), Some(3)));
+    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(500), Some(3)));
     subs(&mut s);
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), None, Some(0)));
     sub(&mut s, subscribe("b", None, None, None));
-    sub(&mut s, subscribe("b", None, Some(7), Some(1)));
+    sub(&mut s, subscribe("b", None, Some(700), Some(1)));
     sub(
         &mut s,
         json!({"subscribe": {"stream": {"name": "b", "params": null}, "ttl": null}}),
@@ -486,7 +486,7 @@ fn subscriptions_during_iteration() -> usize {
     };
     s.start_null().unwrap();
     s.json(cp(1, None, vec![])).unwrap();
-    sub(&mut s, subscribe("late", None, Some(1), Some(5)));
+    sub(&mut s, subscribe("late", None, Some(100), Some(5)));
     // (Invalid priorities are in the malformed-payload table, sync_malformed.rs.)
     // The next checkpoint's reconciliation lists the new row in the status.
     has(&s.json(cp(1, None, vec![])), r#""name":"late""#);
