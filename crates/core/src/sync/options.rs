@@ -1,11 +1,12 @@
 //! Payloads of `powersync_control` commands that the state machine consumes (spec §1.4,
 //! §11.2, §11.5), decoded with serde so that error texts are serde_json's.
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::protocol::BucketPriority;
 use crate::schema::Schema;
 
 /// Payload of `start` (all fields optional, unknown fields ignored). Named like the
@@ -15,8 +16,9 @@ pub struct StartSyncStream {
     /// Copied into `request.parameters` (serde_json re-serialises it, keys sorted).
     #[serde(default)]
     pub parameters: Option<Map<String, Value>>,
-    /// Only the raw tables matter to sync.
-    #[serde(default)]
+    /// Only the raw tables matter to sync. The reference's field is a plain `Schema` with a
+    /// default, so an explicit `null` is an error ("expected struct Schema").
+    #[serde(default, deserialize_with = "present_schema")]
     pub schema: Option<Schema>,
     /// `request.streams.include_defaults`.
     #[serde(default = "default_true")]
@@ -30,9 +32,20 @@ pub struct StartSyncStream {
     /// Whether the request carries a `checkpoint_request`.
     #[serde(default)]
     pub checkpoint_mode: CheckpointMode,
-    /// Emit `HandleDiagnostics` when present.
-    #[serde(default)]
-    pub diagnostics: Option<Map<String, Value>>,
+    /// Emit `HandleDiagnostics` when present. Deliberately without `#[serde(default)]`,
+    /// like the reference: a missing key still means `None`, but the sequence form of the
+    /// payload then requires all 7 elements ("invalid length 6, expected struct
+    /// StartSyncStream with 7 elements" for `[]`).
+    pub diagnostics: Option<DiagnosticOptions>,
+}
+
+/// `diagnostics` of `start`: content ignored; named like the reference's type because
+/// serde_json quotes the type name in errors (and, like it, also accepts `[]`).
+#[derive(Debug, Deserialize)]
+pub struct DiagnosticOptions {}
+
+fn present_schema<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Schema>, D::Error> {
+    Schema::deserialize(d).map(Some)
 }
 
 impl Default for StartSyncStream {
@@ -101,17 +114,12 @@ pub enum SubscriptionChange {
     Unsubscribe(StreamKey),
 }
 
+/// Decoded with the sync lines' priority type, as the reference does: same expectation
+/// text, same nested "Invalid bucket priority value" error, raised while the number is
+/// parsed (so serde_json reports the same column).
 fn priority_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    let v: Option<i64> = Option::deserialize(d)?;
-    match v {
-        None => Ok(None),
-        Some(p) if (0..i32::MAX as i64).contains(&p) => Ok(Some(p as i32)),
-        // The reference wraps its own argument error into the serde error, hence the nested
-        // wording.
-        Some(_) => Err(de::Error::custom(crate::error::PowerSyncError::argument(
-            "Invalid bucket priority value",
-        ))),
-    }
+    let v: Option<BucketPriority> = Option::deserialize(d)?;
+    Ok(v.map(|p| p.0))
 }
 
 #[cfg(test)]

@@ -40,7 +40,13 @@ impl RawTableCache {
         table: &RawTable,
     ) -> Result<&(PendingStatement, PendingStatement)> {
         if !self.inferred.contains_key(&table.name) {
-            let name = table.table_name.as_deref().unwrap_or(&table.name);
+            // Like the reference: statements are only inferred from an explicit local name.
+            let Some(name) = table.table_name.as_deref() else {
+                return Err(PowerSyncError::argument(format!(
+                    "Raw table {} has no local name",
+                    table.name
+                )));
+            };
             const SQL: &str = "SELECT name FROM pragma_table_info(?1) ORDER BY cid";
             let columns: Vec<String> = conn
                 .prepare(SQL)

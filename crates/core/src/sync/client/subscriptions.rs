@@ -108,7 +108,9 @@ pub fn reconcile(
                 matched[i] = true;
                 r.active = true;
                 r.is_default = stream.is_default;
-                if stream.is_default && r.ttl.is_none() {
+                // The first such row (by id) is the stream's default subscription, as in
+                // the reference.
+                if stream.is_default && r.ttl.is_none() && default_row.is_none() {
                     default_row = Some(r.id);
                 }
             }
@@ -120,17 +122,23 @@ pub fn reconcile(
                     format!("Default subscription {} has errors: {msg}", stream.name),
                 )),
                 StreamError::Explicit(i, msg) => {
-                    if let Some(entry) = request.entries.get(*i) {
-                        let desc = if entry.params == "null" {
+                    // Like the reference, the entry is resolved to its local row: nothing is
+                    // logged once that row is gone (unsubscribed and dropped meanwhile).
+                    let row = request
+                        .entries
+                        .get(*i)
+                        .and_then(|entry| rows.iter().find(|r| r.id == entry.id));
+                    if let Some(row) = row {
+                        let desc = if row.local_params == "null" {
                             "without parameters".to_string()
                         } else {
-                            format!("with parameters {}", entry.params)
+                            format!("with parameters {}", row.local_params)
                         };
                         logs.push(Instruction::log(
                             Severity::Warning,
                             format!(
                                 "Subscription to stream {} ({desc}) could not be resolved: {msg}",
-                                entry.stream
+                                row.stream_name
                             ),
                         ));
                     }

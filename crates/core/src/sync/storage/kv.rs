@@ -77,7 +77,13 @@ pub fn parse_id(arg: rusqlite::types::ValueRef<'_>, type_error: &str) -> Result<
 pub fn seed(conn: &Connection, arg: rusqlite::types::ValueRef<'_>) -> Result<i64> {
     const TYPE: &str = "checkpoint request id must be an integer or integer string";
     let n = parse_id(arg, TYPE)?.ok_or_else(|| PowerSyncError::argument(TYPE))?;
-    if n <= 0 {
+    // The reference rejects negatives and 0 with different texts.
+    if n < 0 {
+        return Err(PowerSyncError::argument(
+            "checkpoint request id must be a non-negative integer",
+        ));
+    }
+    if n == 0 {
         return Err(PowerSyncError::argument(
             "checkpoint request id must be a positive integer",
         ));
