@@ -31,6 +31,18 @@ struct Args {
     /// Ops per data line.
     #[arg(long, default_value_t = 1000)]
     ops_per_line: usize,
+    /// Run only one implementation (`ours` or `reference`), e.g. under a profiler.
+    #[arg(long)]
+    only: Option<Only>,
+    /// Print how long the measured calls of each kind took (data lines, checkpoint_complete, …).
+    #[arg(long)]
+    breakdown: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    Ours,
+    Reference,
 }
 
 const BUCKETS: usize = 10;
@@ -41,6 +53,8 @@ const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","ty
 struct Call {
     op: &'static str,
     payload: Value,
+    /// What the call is, for `--breakdown`: the op, or the line type of a line.
+    kind: String,
 }
 
 /// A workload: calls to set up (not timed) and calls to measure.
@@ -58,10 +72,15 @@ enum Encoding {
 }
 
 fn line(encoding: Encoding, value: serde_json::Value) -> Call {
+    let kind = value
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
     match encoding {
         Encoding::Json => Call {
             op: "line_text",
             payload: Value::Text(value.to_string()),
+            kind,
         },
         Encoding::Bson => {
             let doc = bson::to_document(&value).expect("JSON lines are valid BSON documents");
@@ -70,6 +89,7 @@ fn line(encoding: Encoding, value: serde_json::Value) -> Call {
             Call {
                 op: "line_binary",
                 payload: Value::Blob(bytes),
+                kind,
             }
         }
     }
@@ -145,6 +165,7 @@ fn start_call() -> Call {
         payload: Value::Text(
             json!({"schema": serde_json::from_str::<serde_json::Value>(SCHEMA).unwrap()}).to_string(),
         ),
+        kind: "start".into(),
     }
 }
 
@@ -268,14 +289,26 @@ fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
     }
 }
 
-fn run(which: Impl<'_>, w: &Workload, dir: &Path) -> anyhow::Result<Duration> {
+/// Time spent per call kind, in order of first appearance.
+type Breakdown = Vec<(String, Duration, usize)>;
+
+fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> anyhow::Result<Duration> {
     let conn = open(which, dir)?;
     for c in &w.setup {
         call(&conn, c)?;
     }
     let started = Instant::now();
     for c in &w.measured {
+        let t = Instant::now();
         call(&conn, c)?;
+        let d = t.elapsed();
+        match breakdown.iter_mut().find(|(k, _, _)| *k == c.kind) {
+            Some(e) => {
+                e.1 += d;
+                e.2 += 1;
+            }
+            None => breakdown.push((c.kind.clone(), d, 1)),
+        }
     }
     let elapsed = started.elapsed();
     let rows: i64 = conn.query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))?;
@@ -302,9 +335,21 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut breakdowns = Vec::new();
     for w in workloads(&args) {
-        let theirs = run(Impl::Reference(&reference), &w, &dir);
-        let ours = run(Impl::Ours, &w, &dir);
+        let (mut b_theirs, mut b_ours) = (Breakdown::new(), Breakdown::new());
+        let skipped = || Err(anyhow::anyhow!("skipped"));
+        let theirs = if args.only == Some(Only::Ours) {
+            skipped()
+        } else {
+            run(Impl::Reference(&reference), &w, &dir, &mut b_theirs)
+        };
+        let ours = if args.only == Some(Only::Reference) {
+            skipped()
+        } else {
+            run(Impl::Ours, &w, &dir, &mut b_ours)
+        };
+        breakdowns.push((w.name.clone(), b_ours, b_theirs));
         let fmt = |r: &anyhow::Result<Duration>| match r {
             Ok(d) => format!("{:.3}", d.as_secs_f64()),
             Err(e) => format!("error: {e:#}"),
@@ -326,6 +371,23 @@ fn main() -> anyhow::Result<()> {
             rate(&theirs),
             ratio
         );
+    }
+    if args.breakdown {
+        println!();
+        println!("| workload | call | calls | ours (s) | reference (s) |");
+        println!("| --- | --- | ---: | ---: | ---: |");
+        for (name, ours, theirs) in &breakdowns {
+            let kinds = if ours.is_empty() { theirs } else { ours };
+            for (kind, _, n) in kinds {
+                let secs = |b: &Breakdown| {
+                    b.iter()
+                        .find(|(k, _, _)| k == kind)
+                        .map(|(_, d, _)| format!("{:.3}", d.as_secs_f64()))
+                        .unwrap_or_else(|| "-".into())
+                };
+                println!("| {name} | {kind} | {n} | {} | {} |", secs(ours), secs(theirs));
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
