@@ -47,11 +47,8 @@ impl MultiInsert {
     }
 
     /// Inserts `rows` (in order). `shared` binds the shared parameters; `bind_row(i, k)`
-    /// returns the `k`-th (0-based) parameter of row `i`.
-    ///
-    /// If a chunk fails, SQLite has undone that statement's rows; the chunk is then replayed
-    /// row by row so that the error (and the rows written before it) are those of inserting
-    /// one row at a time.
+    /// returns the `k`-th (0-based) parameter of row `i`. Errors are returned as they come
+    /// (only I/O-like failures are possible for the statements we batch).
     pub fn insert<'v>(
         &self,
         conn: &Connection,
@@ -63,14 +60,7 @@ impl MultiInsert {
         let mut done = 0;
         for (c, &size) in CHUNKS.iter().enumerate() {
             while rows - done >= size {
-                if let Err(e) = self.run_chunk(conn, c, size, done, shared, &bind_row) {
-                    if size == 1 {
-                        return Err(e);
-                    }
-                    for r in done..done + size {
-                        self.run_chunk(conn, CHUNKS.len() - 1, 1, r, shared, &bind_row)?;
-                    }
-                }
+                self.run_chunk(conn, c, size, done, shared, &bind_row)?;
                 done += size;
             }
         }

@@ -29,10 +29,13 @@ const CLEAR_BUCKET: &str =
     "UPDATE ps_buckets SET last_applied_op = 0, add_checksum = ?2, op_checksum = 0 WHERE id = ?1";
 const FINISH: &str = "UPDATE ps_buckets SET last_op = ?2, add_checksum = (add_checksum + ?3) & 0xffffffff, op_checksum = (op_checksum + ?4) & 0xffffffff, count_since_last = count_since_last + ?5, downloaded_size = downloaded_size + ?6 WHERE id = ?1";
 
-/// `INSERT INTO ps_oplog` for many ops of one bucket (`?1`).
+/// `INSERT INTO ps_oplog` for many ops of one bucket (`?1`). `OR FAIL` changes nothing for
+/// the values we bind (never NULL where the table forbids it) but spares SQLite a statement
+/// journal: with the default ABORT, a multi-row insert inside our transaction copies every
+/// page it touches into a sub-journal first, in case it has to undo its earlier rows.
 static INSERT_OPS: LazyLock<MultiInsert> = LazyLock::new(|| {
     MultiInsert::new(
-        "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)",
+        "INSERT OR FAIL INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)",
         "?1, $1, $2, $3, $4, $5, $6",
         1,
         6,
