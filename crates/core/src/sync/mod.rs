@@ -9,6 +9,7 @@
 //! [`control`] decodes `powersync_control` calls into events and dispatches them.
 
 pub mod apply;
+mod batch;
 pub mod client;
 pub mod control;
 pub mod instructions;

@@ -5,7 +5,6 @@
 //! `SyncState`, so it is compiled once per connection. rusqlite resets a statement when its
 //! `Rows` or `execute` finishes, so none is left mid-step when a call returns.
 
-mod batch;
 mod data;
 pub mod kv;
 pub mod subscriptions;

@@ -1,0 +1,266 @@
+//! Which rows an apply publishes, and with which data (spec §6.7), in the reference's order:
+//! grouped by `(row_type, row_id)`, ascending (BINARY).
+//!
+//! Two ways to the same rows:
+//! - [`candidates`]: the reference's query — ops newer than their bucket's `last_applied_op`
+//!   (plus `ps_updated_rows`), grouped, each group's data looked up by a correlated subquery.
+//!   Cheap when few ops are new (incremental checkpoints over a large database).
+//! - [`scan`]: one ordered pass over the `(row_type, row_id)` index of `ps_oplog`, merged with
+//!   `ps_updated_rows`, deciding per group in memory. No sort and no per-row lookups, so much
+//!   cheaper when most ops are new (initial syncs).
+//!
+//! [`for_each_row`] picks one by a bounded count of the new ops.
+
+use crate::error::{Result, SqlResultExt};
+use crate::sync::client::store::ApplyMode;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+/// Full mode: the reference's query (ops newer than their bucket's `last_applied_op`, plus
+/// `ps_updated_rows`); the value is the data of the newest op for the row in any bucket
+/// (`iif(max(op_id), …)`: an op id of 0 counts as no data; among equal op ids the first in
+/// rowid order wins).
+const FULL_SQL: &str = "WITH updated_rows AS (SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op UNION ALL SELECT row_type, row_id FROM ps_updated_rows) SELECT b.row_type, b.row_id, (SELECT iif(max(r.op_id), r.data, NULL) FROM ps_oplog r WHERE r.row_type = b.row_type AND r.row_id = b.row_id) AS data FROM updated_rows b WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL GROUP BY b.row_type, b.row_id";
+
+/// Partial mode: only the buckets named in the JSON array ?1, without `ps_updated_rows`.
+const PARTIAL_SQL: &str = "WITH involved_buckets (id) AS MATERIALIZED (SELECT id FROM ps_buckets WHERE name IN (SELECT value FROM json_each(?1))), updated_rows AS (SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.id IN (SELECT id FROM involved_buckets)) SELECT b.row_type, b.row_id, (SELECT iif(max(r.op_id), r.data, NULL) FROM ps_oplog r WHERE r.row_type = b.row_type AND r.row_id = b.row_id AND r.bucket IN (SELECT id FROM involved_buckets)) AS data FROM updated_rows b WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL GROUP BY b.row_type, b.row_id";
+
+/// New ops of all buckets, counted up to ?1.
+const COUNT_FULL: &str = "SELECT (SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op LIMIT ?1)) + (SELECT count(*) FROM (SELECT 1 FROM ps_updated_rows LIMIT ?1))";
+/// New ops of the buckets named in the JSON array ?2, counted up to ?1.
+const COUNT_PARTIAL: &str = "SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.name IN (SELECT value FROM json_each(?2)) LIMIT ?1)";
+/// An upper bound of the number of ops (rowids are assigned as max + 1).
+const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
+
+/// Every op with a row, in `(row_type, row_id)` order and, within a row, in rowid order
+/// (the order in which the reference's correlated subquery visits them).
+const SCAN_OPS: &str = "SELECT row_type, row_id, op_id, bucket, data FROM ps_oplog INDEXED BY ps_oplog_row WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id";
+const SCAN_UPDATED: &str = "SELECT row_type, row_id FROM ps_updated_rows ORDER BY row_type, row_id";
+const BUCKETS_FULL: &str = "SELECT id, last_applied_op FROM ps_buckets";
+const BUCKETS_PARTIAL: &str =
+    "SELECT id, last_applied_op FROM ps_buckets WHERE name IN (SELECT value FROM json_each(?1))";
+
+/// Receives each row to publish: type, id, and the data (`None`: delete the row).
+pub type RowSink<'s> = dyn FnMut(&str, &str, Option<&str>) -> Result<()> + 's;
+
+fn text(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => Some(std::str::from_utf8(t).unwrap_or_default()),
+        _ => None,
+    }
+}
+
+/// Calls `sink` for every row `mode` publishes, in the reference's order.
+pub fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'_>) -> Result<()> {
+    let names = match mode {
+        ApplyMode::Full => None,
+        ApplyMode::Partial { buckets, .. } => {
+            Some(serde_json::to_string(buckets).expect("names serialise"))
+        }
+    };
+    let max_rowid: i64 = conn
+        .prepare_cached(MAX_ROWID)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .sql_context(MAX_ROWID)?;
+    // Scanning visits every op once; the query visits each new op about three times (find,
+    // sort, look up). Scan when at least a quarter of the ops may be new.
+    let threshold = max_rowid / 4;
+    let new_ops: i64 = if threshold == 0 {
+        0
+    } else {
+        match &names {
+            None => conn
+                .prepare_cached(COUNT_FULL)
+                .and_then(|mut s| s.query_row([threshold], |r| r.get(0)))
+                .sql_context(COUNT_FULL)?,
+            Some(names) => conn
+                .prepare_cached(COUNT_PARTIAL)
+                .and_then(|mut s| s.query_row(rusqlite::params![threshold, names], |r| r.get(0)))
+                .sql_context(COUNT_PARTIAL)?,
+        }
+    };
+    if threshold > 0 && new_ops >= threshold {
+        scan(conn, names.as_deref(), sink)
+    } else {
+        candidates(conn, names.as_deref(), sink)
+    }
+}
+
+/// The reference's query (`names`: JSON array of the buckets of a partial apply).
+fn candidates(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+    let sql = if names.is_some() { PARTIAL_SQL } else { FULL_SQL };
+    let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
+    if let Some(names) = names {
+        stmt.raw_bind_parameter(1, names).sql_context(sql)?;
+    }
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next().sql_context(sql)? {
+        let row_type = text(row.get_ref(0).sql_context(sql)?).unwrap_or_default();
+        let row_id = text(row.get_ref(1).sql_context(sql)?).unwrap_or_default();
+        let data = text(row.get_ref(2).sql_context(sql)?);
+        sink(row_type, row_id, data)?;
+    }
+    Ok(())
+}
+
+/// The group being read by [`scan`].
+#[derive(Default)]
+struct Group {
+    row_type: String,
+    row_id: String,
+    /// Some op of the group is new.
+    candidate: bool,
+    /// Greatest op id so far (considered ops only) and its data (`has_data`: not NULL).
+    best: Option<i64>,
+    data: String,
+    has_data: bool,
+}
+
+impl Group {
+    fn is(&self, row_type: &str, row_id: &str) -> bool {
+        self.row_type == row_type && self.row_id == row_id
+    }
+
+    fn start(&mut self, row_type: &str, row_id: &str) {
+        self.row_type.clear();
+        self.row_type.push_str(row_type);
+        self.row_id.clear();
+        self.row_id.push_str(row_id);
+        self.candidate = false;
+        self.best = None;
+        self.has_data = false;
+    }
+
+    /// Publishes the group if it is a candidate (or listed in `ps_updated_rows`).
+    fn finish(&self, updated: bool, sink: &mut RowSink<'_>) -> Result<()> {
+        if self.candidate || updated {
+            // `iif(max(op_id), data, NULL)`: no op, or a greatest op id of 0, is no data.
+            let data = match self.best {
+                Some(op_id) if op_id != 0 && self.has_data => Some(self.data.as_str()),
+                _ => None,
+            };
+            sink(&self.row_type, &self.row_id, data)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads `ps_updated_rows` in order (full mode only), merged into the scan.
+struct Updated<'s> {
+    rows: Option<rusqlite::Rows<'s>>,
+    /// The next row not yet merged.
+    next: Option<(String, String)>,
+}
+
+impl Updated<'_> {
+    fn advance(&mut self) -> Result<()> {
+        self.next = None;
+        if let Some(rows) = self.rows.as_mut() {
+            if let Some(row) = rows.next().sql_context(SCAN_UPDATED)? {
+                let t = text(row.get_ref(0).sql_context(SCAN_UPDATED)?).unwrap_or_default();
+                let id = text(row.get_ref(1).sql_context(SCAN_UPDATED)?).unwrap_or_default();
+                self.next = Some((t.to_string(), id.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes (as deletions or with their data from no op) the updated rows ordered
+    /// before `(row_type, row_id)` (all remaining ones for `None`); returns whether the next
+    /// one is exactly that row (and consumes it).
+    fn drain_before(&mut self, until: Option<(&str, &str)>, sink: &mut RowSink<'_>) -> Result<bool> {
+        while let Some((t, id)) = &self.next {
+            let order = match until {
+                Some((ut, uid)) => (t.as_bytes(), id.as_bytes()).cmp(&(ut.as_bytes(), uid.as_bytes())),
+                None => std::cmp::Ordering::Less,
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    sink(t, id, None)?;
+                    self.advance()?;
+                }
+                std::cmp::Ordering::Equal => {
+                    self.advance()?;
+                    return Ok(true);
+                }
+                std::cmp::Ordering::Greater => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// One ordered pass over all ops (`names`: JSON array of the buckets of a partial apply,
+/// whose ops alone count, and without `ps_updated_rows`).
+fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+    // Bucket id → last_applied_op of the buckets whose ops count.
+    let buckets: HashMap<i64, i64> = {
+        let sql = if names.is_some() { BUCKETS_PARTIAL } else { BUCKETS_FULL };
+        let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
+        if let Some(names) = names {
+            stmt.raw_bind_parameter(1, names).sql_context(sql)?;
+        }
+        let mut rows = stmt.raw_query();
+        let mut map = HashMap::new();
+        while let Some(row) = rows.next().sql_context(sql)? {
+            map.insert(row.get(0).sql_context(sql)?, row.get(1).sql_context(sql)?);
+        }
+        map
+    };
+    let full = names.is_none();
+
+    let mut updated_stmt = match full {
+        true => Some(conn.prepare_cached(SCAN_UPDATED).sql_context(SCAN_UPDATED)?),
+        false => None,
+    };
+    let mut updated = Updated {
+        rows: updated_stmt.as_mut().map(|s| s.raw_query()),
+        next: None,
+    };
+    updated.advance()?;
+
+    let mut stmt = conn.prepare_cached(SCAN_OPS).sql_context(SCAN_OPS)?;
+    let mut rows = stmt.raw_query();
+    let mut group = Group::default();
+    let mut in_group = false;
+    while let Some(row) = rows.next().sql_context(SCAN_OPS)? {
+        let (Some(row_type), Some(row_id)) = (
+            text(row.get_ref(0).sql_context(SCAN_OPS)?),
+            text(row.get_ref(1).sql_context(SCAN_OPS)?),
+        ) else {
+            continue;
+        };
+        if !in_group || !group.is(row_type, row_id) {
+            if in_group {
+                let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
+                group.finish(listed, sink)?;
+            }
+            group.start(row_type, row_id);
+            in_group = true;
+        }
+        let op_id: i64 = row.get(2).sql_context(SCAN_OPS)?;
+        let bucket: i64 = row.get(3).sql_context(SCAN_OPS)?;
+        let last_applied = buckets.get(&bucket);
+        if full || last_applied.is_some() {
+            // Strictly greater: among equal op ids the first (in rowid order) wins, as
+            // with SQLite's max().
+            if group.best.is_none_or(|b| op_id > b) {
+                group.best = Some(op_id);
+                let data = text(row.get_ref(4).sql_context(SCAN_OPS)?);
+                group.has_data = data.is_some();
+                group.data.clear();
+                group.data.push_str(data.unwrap_or_default());
+            }
+        }
+        if last_applied.is_some_and(|&applied| op_id > applied) {
+            group.candidate = true;
+        }
+    }
+    if in_group {
+        let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
+        group.finish(listed, sink)?;
+    }
+    updated.drain_before(None, sink)?;
+    Ok(())
+}

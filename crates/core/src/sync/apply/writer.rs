@@ -1,0 +1,179 @@
+//! Writing published rows into their tables (spec §6.7), in the order they come.
+//!
+//! Puts into `ps_data__<type>` and `ps_untyped` are buffered and written with multi-row
+//! `REPLACE` statements. Rows arrive grouped by type, and the buffer is flushed before any
+//! other write (a delete, a raw table, another type), so the sequence of row changes — and
+//! with it every rowid — is the one of writing row by row.
+
+use super::raw::RawTableCache;
+use crate::error::{Result, SqlResultExt};
+use crate::sync::batch::MultiInsert;
+use crate::sync::raw_tables::RawTable;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection};
+use std::collections::HashSet;
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Chunk sizes of the `REPLACE` statements. Smaller than for `ps_oplog`: a multi-row REPLACE
+/// needs a statement journal, which should stay in memory (SQLite spills it to a temporary
+/// file past 64 KiB of copied pages).
+const REPLACE_CHUNKS: &[usize] = &[32, 8, 1];
+
+const UNTYPED_PUT: &str = "REPLACE INTO ps_untyped(type, id, data) VALUES(?1, ?2, ?3)";
+const UNTYPED_DELETE: &str = "DELETE FROM ps_untyped WHERE type = ?1 AND id = ?2";
+
+/// Where rows of the current type go.
+enum Destination<'a> {
+    /// `ps_data__<type>`: multi-row REPLACE, and the DELETE statement.
+    Data(MultiInsert, String),
+    /// A raw table of the `start` schema.
+    Raw(&'a RawTable),
+    /// `ps_untyped`.
+    Untyped(MultiInsert),
+}
+
+/// Writes rows, batching puts per type.
+pub struct Writer<'a> {
+    conn: &'a Connection,
+    raw_tables: &'a [RawTable],
+    raw_cache: &'a mut RawTableCache,
+    data_tables: HashSet<String>,
+    /// The type of the previous row and its destination.
+    current: Option<(String, Destination<'a>)>,
+    /// Buffered puts of the current type: ids and data concatenated, with their ends.
+    text: String,
+    ends: Vec<(usize, usize)>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer; `data_tables` are the types that have a `ps_data__<type>` table.
+    pub fn new(
+        conn: &'a Connection,
+        raw_tables: &'a [RawTable],
+        raw_cache: &'a mut RawTableCache,
+        data_tables: HashSet<String>,
+    ) -> Self {
+        Self {
+            conn,
+            raw_tables,
+            raw_cache,
+            data_tables,
+            current: None,
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    fn destination(&self, row_type: &str) -> Destination<'a> {
+        if self.data_tables.contains(row_type) {
+            let t = quote(&format!("ps_data__{row_type}"));
+            let prefix = format!("REPLACE INTO {t}(id, data)");
+            Destination::Data(
+                MultiInsert::new(
+                    format!("{prefix} VALUES(?1, ?2)"),
+                    &prefix,
+                    "$1, $2",
+                    0,
+                    2,
+                    REPLACE_CHUNKS,
+                    true,
+                ),
+                format!("DELETE FROM {t} WHERE id = ?1"),
+            )
+        } else if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
+            Destination::Raw(raw)
+        } else {
+            Destination::Untyped(MultiInsert::new(
+                UNTYPED_PUT.to_string(),
+                "REPLACE INTO ps_untyped(type, id, data)",
+                "?1, $1, $2",
+                1,
+                2,
+                REPLACE_CHUNKS,
+                true,
+            ))
+        }
+    }
+
+    /// Writes the buffered puts.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.ends.is_empty() {
+            return Ok(());
+        }
+        let (text, ends) = (self.text.as_str(), &self.ends);
+        let field = |r: usize, k: usize| {
+            let start = match (r, k) {
+                (0, 0) => 0,
+                (_, 0) => ends[r - 1].1,
+                _ => ends[r].0,
+            };
+            let end = if k == 0 { ends[r].0 } else { ends[r].1 };
+            ToSqlOutput::Borrowed(ValueRef::Text(&text.as_bytes()[start..end]))
+        };
+        match &self.current {
+            Some((_, Destination::Data(put, _))) => put.insert(self.conn, ends.len(), &[], field)?,
+            Some((row_type, Destination::Untyped(put))) => {
+                put.insert(self.conn, ends.len(), &[&row_type.as_str()], field)?
+            }
+            _ => unreachable!("only data and untyped puts are buffered"),
+        }
+        self.text.clear();
+        self.ends.clear();
+        Ok(())
+    }
+
+    /// Writes one row: `data` to put, `None` to delete.
+    pub fn row(&mut self, row_type: &str, row_id: &str, data: Option<&str>) -> Result<()> {
+        if self.current.as_ref().is_none_or(|(t, _)| t != row_type) {
+            self.flush()?;
+            self.current = Some((row_type.to_string(), self.destination(row_type)));
+        }
+        enum Action<'t> {
+            Buffer(usize),
+            Delete,
+            RawPut(&'t RawTable),
+            RawDelete(&'t RawTable),
+        }
+        let action = match (&self.current, data) {
+            (Some((_, Destination::Data(put, _) | Destination::Untyped(put))), Some(_)) => {
+                Action::Buffer(put.max_chunk())
+            }
+            (Some((_, Destination::Data(..) | Destination::Untyped(_))), None) => Action::Delete,
+            (Some((_, Destination::Raw(table))), Some(_)) => Action::RawPut(table),
+            (Some((_, Destination::Raw(table))), None) => Action::RawDelete(table),
+            (None, _) => unreachable!("set above"),
+        };
+        match (action, data) {
+            (Action::Buffer(max), Some(d)) => {
+                self.text.push_str(row_id);
+                let id_end = self.text.len();
+                self.text.push_str(d);
+                self.ends.push((id_end, self.text.len()));
+                if self.ends.len() >= max {
+                    self.flush()?;
+                }
+            }
+            (Action::Delete, _) => {
+                self.flush()?;
+                match &self.current {
+                    Some((_, Destination::Data(_, delete))) => exec(self.conn, delete, params![row_id])?,
+                    _ => exec(self.conn, UNTYPED_DELETE, params![row_type, row_id])?,
+                }
+            }
+            (Action::RawPut(table), Some(d)) => self.raw_cache.put(self.conn, table, row_id, d)?,
+            (Action::RawDelete(table), _) => self.raw_cache.delete(self.conn, table, row_id)?,
+            (Action::Buffer(_) | Action::RawPut(_), None) => unreachable!("puts have data"),
+        }
+        Ok(())
+    }
+}
+
+fn exec(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(p))
+        .sql_context(sql)
+        .map(drop)
+}
