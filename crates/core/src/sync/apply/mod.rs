@@ -3,6 +3,8 @@
 
 mod raw;
 mod rows;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 pub use raw::RawTableCache;

@@ -55,9 +55,7 @@ fn text(v: ValueRef<'_>) -> Option<&str> {
 pub fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'_>) -> Result<()> {
     let names = match mode {
         ApplyMode::Full => None,
-        ApplyMode::Partial { buckets, .. } => {
-            Some(serde_json::to_string(buckets).expect("names serialise"))
-        }
+        ApplyMode::Partial { buckets, .. } => Some(serde_json::to_string(buckets).expect("names serialise")),
     };
     let max_rowid: i64 = conn
         .prepare_cached(MAX_ROWID)
@@ -88,7 +86,7 @@ pub fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'
 }
 
 /// The reference's query (`names`: JSON array of the buckets of a partial apply).
-fn candidates(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+pub(super) fn candidates(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
     let sql = if names.is_some() { PARTIAL_SQL } else { FULL_SQL };
     let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
     if let Some(names) = names {
@@ -193,10 +191,14 @@ impl Updated<'_> {
 
 /// One ordered pass over all ops (`names`: JSON array of the buckets of a partial apply,
 /// whose ops alone count, and without `ps_updated_rows`).
-fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
     // Bucket id → last_applied_op of the buckets whose ops count.
     let buckets: HashMap<i64, i64> = {
-        let sql = if names.is_some() { BUCKETS_PARTIAL } else { BUCKETS_FULL };
+        let sql = if names.is_some() {
+            BUCKETS_PARTIAL
+        } else {
+            BUCKETS_FULL
+        };
         let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
         if let Some(names) = names {
             stmt.raw_bind_parameter(1, names).sql_context(sql)?;

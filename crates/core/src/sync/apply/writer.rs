@@ -22,8 +22,9 @@ fn quote(name: &str) -> String {
 /// file past 64 KiB of copied pages).
 const REPLACE_CHUNKS: &[usize] = &[32, 8, 1];
 
-const UNTYPED_PUT: &str = "REPLACE INTO ps_untyped(type, id, data) VALUES(?1, ?2, ?3)";
-const UNTYPED_DELETE: &str = "DELETE FROM ps_untyped WHERE type = ?1 AND id = ?2";
+// Single-row texts as the reference's (errors quote them).
+const UNTYPED_PUT: &str = "REPLACE INTO ps_untyped(type, id, data) VALUES(?, ?, ?)";
+const UNTYPED_DELETE: &str = "DELETE FROM ps_untyped WHERE type = ? AND id = ?";
 
 /// Where rows of the current type go.
 enum Destination<'a> {
@@ -73,7 +74,7 @@ impl<'a> Writer<'a> {
             let prefix = format!("REPLACE INTO {t}(id, data)");
             Destination::Data(
                 MultiInsert::new(
-                    format!("{prefix} VALUES(?1, ?2)"),
+                    format!("{prefix} VALUES (?, ?)"),
                     &prefix,
                     "$1, $2",
                     0,
@@ -81,7 +82,7 @@ impl<'a> Writer<'a> {
                     REPLACE_CHUNKS,
                     true,
                 ),
-                format!("DELETE FROM {t} WHERE id = ?1"),
+                format!("DELETE FROM {t} WHERE id = ?"),
             )
         } else if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
             Destination::Raw(raw)

@@ -10,8 +10,8 @@
 //! - consecutive inserts go into multi-row INSERT statements, flushed before every delete so
 //!   that rowids are assigned in the same order as one insert at a time.
 
-use crate::sync::batch::MultiInsert;
 use crate::error::{Result, SqlResultExt};
+use crate::sync::batch::MultiInsert;
 use crate::sync::protocol::{DataLine, OpType, OplogEntry};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection};
@@ -34,8 +34,7 @@ const FINISH: &str = "UPDATE ps_buckets SET last_op = ?2, add_checksum = (add_ch
 /// journal: with the default ABORT, a multi-row insert inside our transaction copies every
 /// page it touches into a sub-journal first, in case it has to undo its earlier rows.
 static INSERT_OPS: LazyLock<MultiInsert> = LazyLock::new(|| {
-    const PREFIX: &str =
-        "INSERT OR FAIL INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)";
+    const PREFIX: &str = "INSERT OR FAIL INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)";
     MultiInsert::new(
         format!("{PREFIX} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         PREFIX,
