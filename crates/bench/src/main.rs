@@ -34,9 +34,12 @@ struct Args {
     /// Run only one implementation (`ours` or `reference`), e.g. under a profiler.
     #[arg(long)]
     only: Option<Only>,
-    /// Print how long the measured calls of each kind took (data lines, checkpoint_complete, …).
+    /// Print the CPU time the measured calls of each kind took (data lines, checkpoint_complete, …).
     #[arg(long)]
     breakdown: bool,
+    /// Runs of each workload per implementation (alternating); medians are reported.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -289,19 +292,39 @@ fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
     }
 }
 
-/// Time spent per call kind, in order of first appearance.
+/// CPU time spent per call kind, in order of first appearance.
 type Breakdown = Vec<(String, Duration, usize)>;
 
-fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> anyhow::Result<Duration> {
+/// CPU time (user + system) of the calling thread: unlike wall-clock time, barely affected
+/// by other processes competing for the cores.
+fn thread_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall-clock and CPU time of the measured calls.
+struct Timing {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> anyhow::Result<Timing> {
     let conn = open(which, dir)?;
     for c in &w.setup {
         call(&conn, c)?;
     }
     let started = Instant::now();
+    let cpu_started = thread_cpu_time();
     for c in &w.measured {
-        let t = Instant::now();
+        let t = thread_cpu_time();
         call(&conn, c)?;
-        let d = t.elapsed();
+        let d = thread_cpu_time() - t;
         match breakdown.iter_mut().find(|(k, _, _)| *k == c.kind) {
             Some(e) => {
                 e.1 += d;
@@ -310,7 +333,10 @@ fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> 
             None => breakdown.push((c.kind.clone(), d, 1)),
         }
     }
-    let elapsed = started.elapsed();
+    let elapsed = Timing {
+        wall: started.elapsed(),
+        cpu: thread_cpu_time() - cpu_started,
+    };
     let rows: i64 = conn.query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))?;
     if rows == 0 {
         bail!("no rows were applied");
@@ -333,48 +359,50 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = std::env::temp_dir().join(format!("powersync-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio | CPU time ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut breakdowns = Vec::new();
     for w in workloads(&args) {
         let (mut b_theirs, mut b_ours) = (Breakdown::new(), Breakdown::new());
-        let skipped = || Err(anyhow::anyhow!("skipped"));
-        let theirs = if args.only == Some(Only::Ours) {
-            skipped()
-        } else {
-            run(Impl::Reference(&reference), &w, &dir, &mut b_theirs)
-        };
-        let ours = if args.only == Some(Only::Reference) {
-            skipped()
-        } else {
-            run(Impl::Ours, &w, &dir, &mut b_ours)
-        };
+        let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+        for _ in 0..args.repeat.max(1) {
+            if args.only != Some(Only::Ours) {
+                theirs.push(run(Impl::Reference(&reference), &w, &dir, &mut b_theirs)?);
+            }
+            if args.only != Some(Only::Reference) {
+                ours.push(run(Impl::Ours, &w, &dir, &mut b_ours)?);
+            }
+        }
         breakdowns.push((w.name.clone(), b_ours, b_theirs));
-        let fmt = |r: &anyhow::Result<Duration>| match r {
-            Ok(d) => format!("{:.3}", d.as_secs_f64()),
-            Err(e) => format!("error: {e:#}"),
+        let median = |runs: &[Timing], f: fn(&Timing) -> Duration| -> Option<f64> {
+            let mut v: Vec<f64> = runs.iter().map(|t| f(t).as_secs_f64()).collect();
+            v.sort_by(f64::total_cmp);
+            (!v.is_empty()).then(|| v[v.len() / 2])
         };
-        let rate = |r: &anyhow::Result<Duration>| match r {
-            Ok(d) => format!("{:.0}", w.ops as f64 / d.as_secs_f64()),
-            Err(_) => "-".into(),
-        };
-        let ratio = match (&ours, &theirs) {
-            (Ok(o), Ok(t)) => format!("{:.2}x", t.as_secs_f64() / o.as_secs_f64()),
+        let wall = |t: &Timing| t.wall;
+        let cpu = |t: &Timing| t.cpu;
+        let (o, t) = (median(&ours, wall), median(&theirs, wall));
+        let (oc, tc) = (median(&ours, cpu), median(&theirs, cpu));
+        let secs = |d: Option<f64>| d.map_or("-".into(), |d| format!("{d:.3}"));
+        let rate = |d: Option<f64>| d.map_or("-".into(), |d| format!("{:.0}", w.ops as f64 / d));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}x", b / a),
             _ => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             w.name,
-            fmt(&ours),
-            fmt(&theirs),
-            rate(&ours),
-            rate(&theirs),
-            ratio
+            secs(o),
+            secs(t),
+            rate(o),
+            rate(t),
+            ratio(o, t),
+            ratio(oc, tc)
         );
     }
     if args.breakdown {
         println!();
-        println!("| workload | call | calls | ours (s) | reference (s) |");
+        println!("| workload | call | calls | ours (CPU s, all runs) | reference (CPU s, all runs) |");
         println!("| --- | --- | ---: | ---: | ---: |");
         for (name, ours, theirs) in &breakdowns {
             let kinds = if ours.is_empty() { theirs } else { ours };

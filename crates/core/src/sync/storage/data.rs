@@ -1,27 +1,40 @@
 //! Storing a `data` line (spec §6.2) — the hot path of a sync.
 //!
-//! The result is exactly that of running the spec's steps op by op (supersede-delete, then
-//! insert), including the hidden rowids of `ps_oplog`, but with far fewer statements:
-//! - supersede lookups are skipped when no stored op can have the key: the bucket held no
-//!   ops when the line started (or a CLEAR emptied it), and the key was not inserted earlier
-//!   in the line (tracked in memory);
-//! - otherwise a read-only lookup decides whether a delete is needed at all (the common
-//!   case, a new row, needs none);
-//! - consecutive inserts go into multi-row INSERT statements, flushed before every delete so
-//!   that rowids are assigned in the same order as one insert at a time.
+//! The spec describes it op by op: delete the stored ops with the op's key (supersede), then
+//! insert the op. [`insert_line`] produces exactly that database — the same rows with the same
+//! hidden rowids of `ps_oplog` — with a handful of statements per line instead of two per op:
+//!
+//! - a key is looked up in the ops stored before the line once (not at all when the bucket
+//!   had none); keys repeated within the line are resolved in memory;
+//! - deletions are collected and run as one statement by rowid;
+//! - inserts are collected and run as multi-row INSERTs.
+//!
+//! Reordering writes must not change rowids. SQLite gives an inserted row `max(rowid) + 1`,
+//! so inserts can wait while deletions go ahead as long as no deletion removes the current
+//! maximum; when one would, or when an op supersedes a pending insert other than the last
+//! one, pending writes are flushed first (see [`Batch`]).
 
 use crate::error::{Result, SqlResultExt};
 use crate::sync::batch::MultiInsert;
 use crate::sync::protocol::{DataLine, OpType, OplogEntry};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection};
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::sync::LazyLock;
 
+/// Hasher of the per-line key map (keys come from the service; collisions only cost time).
+type FastHash = foldhash::fast::RandomState;
+
 const UPSERT_BUCKET: &str = "INSERT INTO ps_buckets (name) VALUES (?1) ON CONFLICT DO UPDATE SET last_applied_op = last_applied_op RETURNING id, last_applied_op";
-const BUCKET_HAS_OPS: &str = "SELECT EXISTS (SELECT 1 FROM ps_oplog WHERE bucket = ?1)";
-const FIND_KEY: &str = "SELECT hash FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
+/// The greatest rowid of `ps_oplog` (0 when empty), and whether bucket ?1 has ops.
+const LINE_START: &str =
+    "SELECT (SELECT ifnull(max(rowid), 0) FROM ps_oplog), EXISTS (SELECT 1 FROM ps_oplog WHERE bucket = ?1)";
+const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
+/// Stored ops of bucket ?1 whose key is in the JSON array ?2.
+const FIND_KEY: &str = "SELECT rowid, hash FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
+const DELETE_ROWIDS: &str = "DELETE FROM ps_oplog WHERE rowid IN (SELECT value FROM json_each(?1))";
 const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
+const INSERT_OP: &str = "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const UPDATED_ROW: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) VALUES (?1, ?2)";
 const CLEAR_UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL";
 const CLEAR_OPS: &str = "DELETE FROM ps_oplog WHERE bucket = ?1";
@@ -41,11 +54,24 @@ static INSERT_OPS: LazyLock<MultiInsert> = LazyLock::new(|| {
         "?1, $1, $2, $3, $4, $5, $6",
         1,
         6,
-        // 7 + 6 × 128 parameters stays below 999, the limit of SQLite builds before 3.32.
+        // 1 + 6 × 128 parameters stays below 999, the limit of SQLite builds before 3.32.
         &[128, 32, 8, 1],
         false,
     )
 });
+
+fn exec(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(p))
+        .sql_context(sql)
+        .map(drop)
+}
+
+fn max_rowid(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached(MAX_ROWID)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .sql_context(MAX_ROWID)
+}
 
 /// The supersede key of an op: `type/id/subkey` (`null` without subkey), if it has a row.
 fn key_of(op: &OplogEntry<'_>) -> Option<String> {
@@ -60,30 +86,90 @@ fn key_of(op: &OplogEntry<'_>) -> Option<String> {
     Some(key)
 }
 
-/// PUT ops waiting to be inserted (indices into the line), in order.
-struct PendingInserts<'l, 'a> {
+/// Checksum accumulators of a line (spec §6.2).
+struct Totals {
+    add: u32,
+    opsum: u32,
+    /// The bucket was never applied (or was cleared): supersedes are not recorded.
+    is_empty: bool,
+}
+
+impl Totals {
+    /// Accounts for superseded ops; returns whether the supersede is recorded.
+    fn superseded(&mut self, hashes: impl IntoIterator<Item = u32>) -> bool {
+        let mut any = false;
+        for h in hashes {
+            self.add = self.add.wrapping_add(h);
+            self.opsum = self.opsum.wrapping_sub(h);
+            any = true;
+        }
+        any && !self.is_empty
+    }
+
+    fn clear(&mut self) {
+        self.add = 0;
+        self.opsum = 0;
+        self.is_empty = true;
+    }
+}
+
+/// Writes of the ops of one bucket, deferred and batched.
+///
+/// Invariant: running the pending deletions, then the pending inserts (in order, rowids
+/// assigned by SQLite), gives the database of running every op's writes in order.
+/// Deletions never change a pending insert's rowid unless they remove the table's greatest
+/// rowid (`max`), which is handled in [`Batch::delete`].
+struct Batch<'l, 'a> {
+    conn: &'l Connection,
     ops: &'l [OplogEntry<'a>],
     keys: &'l [Option<String>],
     bucket: i64,
-    pending: Vec<usize>,
+    /// Greatest rowid in the table (pending writes excluded).
+    max: i64,
+    /// Rowids to delete.
+    deletes: Vec<i64>,
+    /// Every PUT of the line: its op index and, once inserted, its rowid. Those from
+    /// `first_pending` on are still to be inserted.
+    puts: Vec<(usize, i64)>,
+    first_pending: usize,
 }
 
-impl PendingInserts<'_, '_> {
-    fn flush(&mut self, conn: &Connection) -> Result<()> {
-        if self.pending.is_empty() {
+impl Batch<'_, '_> {
+    /// Adds a PUT; returns its index in `puts`.
+    fn put(&mut self, op: usize) -> usize {
+        self.puts.push((op, 0));
+        self.puts.len() - 1
+    }
+
+    /// Runs the pending deletions.
+    fn run_deletes(&mut self) -> Result<()> {
+        if self.deletes.is_empty() {
             return Ok(());
         }
-        let (ops, keys, pending) = (self.ops, self.keys, &self.pending);
-        INSERT_OPS.insert(conn, pending.len(), &[&self.bucket], |r, k| {
-            let i = pending[r];
-            let op = &ops[i];
-            let key = keys[i].as_deref();
+        let list = serde_json::to_string(&self.deletes).expect("integers serialise");
+        exec(self.conn, DELETE_ROWIDS, [list])?;
+        self.deletes.clear();
+        Ok(())
+    }
+
+    /// Runs all pending writes.
+    fn flush(&mut self) -> Result<()> {
+        self.run_deletes()?;
+        let pending = &mut self.puts[self.first_pending..];
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (ops, keys) = (self.ops, self.keys);
+        INSERT_OPS.insert(self.conn, pending.len(), &[&self.bucket], |r, k| {
             fn text(s: Option<&str>) -> ToSqlOutput<'_> {
                 match s {
                     Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
                     None => ToSqlOutput::Borrowed(ValueRef::Null),
                 }
             }
+            let i = pending[r].0;
+            let op = &ops[i];
+            let key = keys[i].as_deref();
             match k {
                 0 => ToSqlOutput::Borrowed(ValueRef::Integer(op.op_id)),
                 1 => text(key),
@@ -93,114 +179,270 @@ impl PendingInserts<'_, '_> {
                 _ => ToSqlOutput::Borrowed(ValueRef::Integer(op.checksum.as_i32().into())),
             }
         })?;
-        self.pending.clear();
+        // SQLite assigned max + 1, max + 2, …
+        for p in pending.iter_mut() {
+            self.max += 1;
+            p.1 = self.max;
+        }
+        self.first_pending = self.puts.len();
+        Ok(())
+    }
+
+    /// Deletes the stored row `rowid`.
+    fn delete(&mut self, rowid: i64) -> Result<()> {
+        if rowid != self.max {
+            self.deletes.push(rowid);
+        } else if self.first_pending < self.puts.len() {
+            // Pending inserts were assigned rowids while this row was the greatest: insert
+            // them first (the row is then no longer the greatest).
+            self.flush()?;
+            self.deletes.push(rowid);
+        } else {
+            // Inserts after this deletion get lower rowids: delete now, find the new max.
+            self.deletes.push(rowid);
+            self.run_deletes()?;
+            self.max = max_rowid(self.conn)?;
+        }
+        Ok(())
+    }
+
+    /// Supersedes the PUT `index` (of `puts`).
+    fn supersede_put(&mut self, index: usize) -> Result<()> {
+        if index == self.puts.len() - 1 && index >= self.first_pending {
+            // The last pending insert: as if inserted and deleted (the max goes back).
+            self.puts.pop();
+            return Ok(());
+        }
+        if index >= self.first_pending {
+            // Later inserts got their rowids while it existed: insert, then delete it.
+            self.flush()?;
+        }
+        self.delete(self.puts[index].1)
+    }
+
+    /// Starts over after a CLEAR (which the pending writes must precede).
+    fn cleared(&mut self) -> Result<()> {
+        self.max = max_rowid(self.conn)?;
         Ok(())
     }
 }
 
-fn exec(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute(p))
-        .sql_context(sql)
-        .map(drop)
+/// What a line knows about a key.
+#[derive(Clone, Copy)]
+enum KeyState {
+    /// Stored ops with this key were looked up (and deleted); no PUT of the line holds it.
+    Gone,
+    /// The PUT `index` (of `Batch::puts`) with this hash holds it.
+    Put(usize, u32),
+}
+
+/// Stored ops of `bucket` with `key`: (rowid, hash).
+fn find_stored(conn: &Connection, bucket: i64, key: &str) -> Result<Vec<(i64, u32)>> {
+    // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
+    let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
+    let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
+    let mut found = Vec::new();
+    while let Some(r) = rows.next().sql_context(FIND_KEY)? {
+        let hash: i64 = r.get(1).sql_context(FIND_KEY)?;
+        found.push((r.get(0).sql_context(FIND_KEY)?, hash as u32));
+    }
+    Ok(found)
+}
+
+/// Records a REMOVE's row in `ps_updated_rows` (when it superseded an applied op).
+fn record_removed(conn: &Connection, op: &OplogEntry<'_>) -> Result<()> {
+    match (&op.object_type, &op.object_id) {
+        (Some(t), Some(id)) => exec(conn, UPDATED_ROW, [t.as_ref(), id.as_ref()]),
+        _ => Ok(()),
+    }
+}
+
+/// CLEAR: every row of the bucket's ops becomes an updated row, the ops are deleted and the
+/// bucket's checksum is the CLEAR's.
+fn clear(conn: &Connection, bucket: i64, op: &OplogEntry<'_>, totals: &mut Totals) -> Result<()> {
+    exec(conn, CLEAR_UPDATED, [bucket])?;
+    exec(conn, CLEAR_OPS, [bucket])?;
+    exec(conn, CLEAR_BUCKET, params![bucket, op.checksum.0 as i64])?;
+    totals.clear();
+    Ok(())
+}
+
+/// The ops of a line, with deferred, batched writes (see the module docs).
+fn batched(
+    conn: &Connection,
+    bucket: i64,
+    ops: &[OplogEntry<'_>],
+    max: i64,
+    stored_before: bool,
+    totals: &mut Totals,
+) -> Result<()> {
+    let keys: Vec<Option<String>> = ops.iter().map(key_of).collect();
+    // Whether ops stored before this line (and not cleared since) may hold a key. At a key's
+    // first occurrence the table holds no row of the line with that key, so a lookup finds
+    // exactly the stored ones.
+    let mut stored_before = stored_before;
+    let mut seen: HashMap<&str, KeyState, FastHash> =
+        HashMap::with_capacity_and_hasher(ops.len(), FastHash::default());
+    let mut batch = Batch {
+        conn,
+        ops,
+        keys: &keys,
+        bucket,
+        max,
+        deletes: Vec::new(),
+        puts: Vec::with_capacity(ops.len()),
+        first_pending: 0,
+    };
+    for (i, op) in ops.iter().enumerate() {
+        match op.op {
+            OpType::Put | OpType::Remove => {
+                let mut recorded = false;
+                let state = match keys[i].as_deref() {
+                    None => None,
+                    Some(key) => Some(match seen.entry(key) {
+                        Entry::Occupied(e) => e.into_mut(),
+                        Entry::Vacant(e) => {
+                            if stored_before {
+                                let found = find_stored(conn, bucket, key)?;
+                                for &(rowid, _) in &found {
+                                    batch.delete(rowid)?;
+                                }
+                                recorded = totals.superseded(found.iter().map(|f| f.1));
+                            }
+                            e.insert(KeyState::Gone)
+                        }
+                    }),
+                };
+                let mut state = state;
+                if let Some(state) = state.as_deref_mut() {
+                    if let KeyState::Put(index, hash) = *state {
+                        batch.supersede_put(index)?;
+                        recorded = totals.superseded([hash]);
+                    }
+                    *state = KeyState::Gone;
+                }
+                if op.op == OpType::Remove {
+                    totals.add = totals.add.wrapping_add(op.checksum.0);
+                    if recorded {
+                        record_removed(conn, op)?;
+                    }
+                } else {
+                    let index = batch.put(i);
+                    if let Some(state) = state {
+                        *state = KeyState::Put(index, op.checksum.0);
+                    }
+                    totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                }
+            }
+            OpType::Move => totals.add = totals.add.wrapping_add(op.checksum.0),
+            OpType::Clear => {
+                batch.flush()?;
+                clear(conn, bucket, op, totals)?;
+                batch.cleared()?;
+                stored_before = false;
+                seen.clear();
+            }
+        }
+    }
+    batch.flush()
+}
+
+/// The ops of a line one at a time, as the spec describes them. Used when rowids near
+/// `i64::MAX` make SQLite pick random ones, which batching cannot anticipate.
+fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &mut Totals) -> Result<()> {
+    for op in ops {
+        let key = key_of(op);
+        match op.op {
+            OpType::Put | OpType::Remove => {
+                let mut recorded = false;
+                if let Some(key) = &key {
+                    let hashes: Vec<u32> = {
+                        let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
+                        let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
+                        let mut hashes = Vec::new();
+                        while let Some(r) = rows.next().sql_context(FIND_KEY)? {
+                            hashes.push(r.get::<_, i64>(1).sql_context(FIND_KEY)? as u32);
+                        }
+                        hashes
+                    };
+                    if !hashes.is_empty() {
+                        exec(conn, DELETE_KEY, params![bucket, key])?;
+                    }
+                    recorded = totals.superseded(hashes);
+                }
+                if op.op == OpType::Remove {
+                    totals.add = totals.add.wrapping_add(op.checksum.0);
+                    if recorded {
+                        record_removed(conn, op)?;
+                    }
+                } else {
+                    let row = key
+                        .as_ref()
+                        .and(op.object_type.as_deref().zip(op.object_id.as_deref()));
+                    exec(
+                        conn,
+                        INSERT_OP,
+                        params![
+                            bucket,
+                            op.op_id,
+                            key,
+                            row.map(|r| r.0),
+                            row.map(|r| r.1),
+                            op.data.as_deref(),
+                            op.checksum.as_i32()
+                        ],
+                    )?;
+                    totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                }
+            }
+            OpType::Move => totals.add = totals.add.wrapping_add(op.checksum.0),
+            OpType::Clear => clear(conn, bucket, op, totals)?,
+        }
+    }
+    Ok(())
 }
 
 /// Stores the ops of one data line.
 pub fn insert_line(conn: &Connection, line: &DataLine<'_>, size: usize) -> Result<()> {
+    insert_line_with(conn, line, size, false)
+}
+
+/// [`insert_line`], optionally forced to write one op at a time (tests compare the two).
+pub(super) fn insert_line_with(
+    conn: &Connection,
+    line: &DataLine<'_>,
+    size: usize,
+    one_at_a_time: bool,
+) -> Result<()> {
     let (bucket, last_applied): (i64, i64) = conn
         .prepare_cached(UPSERT_BUCKET)
         .and_then(|mut s| s.query_row([line.bucket.as_ref()], |r| Ok((r.get(0)?, r.get(1)?))))
         .sql_context(UPSERT_BUCKET)?;
-    if line.data.is_empty() {
+    let Some(last) = line.data.last() else {
         return Ok(());
-    }
-    let mut is_empty = last_applied == 0;
-    // Whether ops stored before this line (and not cleared since) may have to be superseded.
-    let mut stored_before: bool = conn
-        .prepare_cached(BUCKET_HAS_OPS)
-        .and_then(|mut s| s.query_row([bucket], |r| r.get(0)))
-        .sql_context(BUCKET_HAS_OPS)?;
-
-    let keys: Vec<Option<String>> = line.data.iter().map(key_of).collect();
-    // Keys of this line's PUTs currently in `ps_oplog` (or pending): each such key has
-    // exactly one row (earlier ones were superseded), with the hash of that PUT.
-    let mut inserted: HashMap<&str, u32> = HashMap::new();
-    let mut writer = PendingInserts {
-        ops: &line.data,
-        keys: &keys,
-        bucket,
-        pending: Vec::with_capacity(line.data.len()),
     };
-
-    let mut add: u32 = 0;
-    let mut opsum: u32 = 0;
-    let mut last: i64 = 0;
-    for (i, op) in line.data.iter().enumerate() {
-        last = op.op_id;
-        let key = keys[i].as_deref();
-        match op.op {
-            OpType::Put | OpType::Remove => {
-                let mut superseded = false;
-                if let Some(key) = key {
-                    // The hashes of the rows a `DELETE … WHERE bucket AND key` would remove.
-                    let mut removed: Vec<u32> = Vec::new();
-                    if let Some(hash) = inserted.remove(key) {
-                        removed.push(hash);
-                    } else if stored_before {
-                        let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
-                        let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
-                        while let Some(r) = rows.next().sql_context(FIND_KEY)? {
-                            removed.push(r.get::<_, i64>(0).sql_context(FIND_KEY)? as u32);
-                        }
-                    }
-                    if !removed.is_empty() {
-                        writer.flush(conn)?;
-                        exec(conn, DELETE_KEY, params![bucket, key])?;
-                        for h in removed {
-                            add = add.wrapping_add(h);
-                            opsum = opsum.wrapping_sub(h);
-                        }
-                        superseded = !is_empty;
-                    }
-                }
-                if op.op == OpType::Remove {
-                    add = add.wrapping_add(op.checksum.0);
-                    if superseded {
-                        if let (Some(t), Some(id)) = (&op.object_type, &op.object_id) {
-                            exec(conn, UPDATED_ROW, [t.as_ref(), id.as_ref()])?;
-                        }
-                    }
-                } else {
-                    writer.pending.push(i);
-                    if let Some(key) = key {
-                        inserted.insert(key, op.checksum.0);
-                    }
-                    opsum = opsum.wrapping_add(op.checksum.0);
-                }
-            }
-            OpType::Move => add = add.wrapping_add(op.checksum.0),
-            OpType::Clear => {
-                writer.flush(conn)?;
-                exec(conn, CLEAR_UPDATED, [bucket])?;
-                exec(conn, CLEAR_OPS, [bucket])?;
-                exec(conn, CLEAR_BUCKET, params![bucket, op.checksum.0 as i64])?;
-                add = 0;
-                opsum = 0;
-                is_empty = true;
-                stored_before = false;
-                inserted.clear();
-            }
-        }
+    let (max, stored_before): (i64, bool) = conn
+        .prepare_cached(LINE_START)
+        .and_then(|mut s| s.query_row([bucket], |r| Ok((r.get(0)?, r.get(1)?))))
+        .sql_context(LINE_START)?;
+    let mut totals = Totals {
+        add: 0,
+        opsum: 0,
+        is_empty: last_applied == 0,
+    };
+    if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
+        one_by_one(conn, bucket, &line.data, &mut totals)?;
+    } else {
+        batched(conn, bucket, &line.data, max, stored_before, &mut totals)?;
     }
-    writer.flush(conn)?;
     exec(
         conn,
         FINISH,
         params![
             bucket,
-            last,
-            add as i64,
-            opsum as i64,
+            last.op_id,
+            totals.add as i64,
+            totals.opsum as i64,
             line.data.len() as i64,
             size as i64
         ],
