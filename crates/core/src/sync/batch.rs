@@ -5,16 +5,19 @@
 //! be (same rowids, same conflict handling per row), so callers can batch freely as long as
 //! they flush before any other write to the same table.
 
-use crate::error::{Result, SqlResultExt};
-use rusqlite::types::ToSqlOutput;
-use rusqlite::{Connection, ToSql};
+use super::stmt::RawStatement;
+use crate::error::Result;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
 
-/// The statement texts of one multi-row insert, for each chunk size.
+/// The statements of one multi-row insert, for each chunk size (prepared on first use).
 pub struct MultiInsert {
     /// Chunk sizes, largest first, ending with 1; a batch is split greedily.
     chunks: &'static [usize],
     /// One text per chunk size.
     sql: Vec<String>,
+    /// The prepared statements, by chunk.
+    statements: Vec<Option<RawStatement>>,
     /// Parameters bound once per statement (`?1..=?shared`), e.g. the bucket id.
     shared: usize,
     /// Parameters per row.
@@ -43,6 +46,18 @@ impl MultiInsert {
         replay: bool,
     ) -> Self {
         debug_assert_eq!(chunks.last(), Some(&1));
+        // `row` split at its `$n` placeholders: literal parts and parameter numbers.
+        let mut parts: Vec<(&str, Option<usize>)> = Vec::new();
+        let mut rest = row;
+        while let Some(at) = rest.find('$') {
+            let digits = rest[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len(), |d| at + 1 + d);
+            let n = rest[at + 1..digits].parse().expect("placeholder number");
+            parts.push((&rest[..at], Some(n)));
+            rest = &rest[digits..];
+        }
+        parts.push((rest, None));
         let sql = chunks
             .iter()
             .map(|&n| {
@@ -51,16 +66,14 @@ impl MultiInsert {
                 }
                 let mut sql = format!("{prefix} VALUES ");
                 for i in 0..n {
-                    if i > 0 {
-                        sql.push_str(", ");
+                    sql.push_str(if i == 0 { "(" } else { ", (" });
+                    for (text, param) in &parts {
+                        sql.push_str(text);
+                        if let Some(p) = param {
+                            use std::fmt::Write;
+                            let _ = write!(sql, "?{}", shared + i * per_row + p);
+                        }
                     }
-                    let mut r = row.to_string();
-                    // Highest first, so that `$1` does not match the start of `$10`.
-                    for p in (1..=per_row).rev() {
-                        r = r.replace(&format!("${p}"), &format!("?{}", shared + i * per_row + p));
-                    }
-                    sql.push('(');
-                    sql.push_str(&r);
                     sql.push(')');
                 }
                 sql
@@ -68,6 +81,7 @@ impl MultiInsert {
             .collect();
         Self {
             chunks,
+            statements: chunks.iter().map(|_| None).collect(),
             sql,
             shared,
             per_row,
@@ -75,19 +89,14 @@ impl MultiInsert {
         }
     }
 
-    /// The largest chunk: callers buffering rows can flush when they have this many.
-    pub fn max_chunk(&self) -> usize {
-        self.chunks[0]
-    }
-
     /// Inserts `rows` (in order). `shared` binds the shared parameters; `bind_row(i, k)`
     /// returns the `k`-th (0-based) parameter of row `i`.
     pub fn insert<'v>(
-        &self,
+        &mut self,
         conn: &Connection,
         rows: usize,
-        shared: &[&dyn ToSql],
-        bind_row: impl Fn(usize, usize) -> ToSqlOutput<'v>,
+        shared: &[ValueRef<'v>],
+        bind_row: impl Fn(usize, usize) -> ValueRef<'v>,
     ) -> Result<()> {
         debug_assert_eq!(shared.len(), self.shared);
         let single = self.chunks.len() - 1;
@@ -112,27 +121,30 @@ impl MultiInsert {
     }
 
     fn run_chunk<'v>(
-        &self,
+        &mut self,
         conn: &Connection,
         chunk: usize,
         size: usize,
         first: usize,
-        shared: &[&dyn ToSql],
-        bind_row: &impl Fn(usize, usize) -> ToSqlOutput<'v>,
+        shared: &[ValueRef<'v>],
+        bind_row: &impl Fn(usize, usize) -> ValueRef<'v>,
     ) -> Result<()> {
-        let sql = self.sql[chunk].as_str();
-        let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
-        for (i, p) in shared.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, p).sql_context(sql)?;
-        }
-        let mut index = self.shared;
-        for r in first..first + size {
-            for k in 0..self.per_row {
-                index += 1;
-                stmt.raw_bind_parameter(index, bind_row(r, k)).sql_context(sql)?;
+        let stmt = match &mut self.statements[chunk] {
+            Some(stmt) => stmt,
+            slot => slot.insert(RawStatement::prepare(conn, self.sql[chunk].clone())?),
+        };
+        let (n_shared, per_row) = (self.shared, self.per_row);
+        stmt.execute(|b| {
+            for (i, v) in shared.iter().enumerate() {
+                b.value(i + 1, *v);
             }
-        }
-        stmt.raw_execute().sql_context(sql)?;
-        Ok(())
+            let mut index = n_shared;
+            for r in first..first + size {
+                for k in 0..per_row {
+                    index += 1;
+                    b.value(index, bind_row(r, k));
+                }
+            }
+        })
     }
 }

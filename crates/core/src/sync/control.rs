@@ -168,6 +168,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
                 state,
                 raw_tables: &sync.raw_tables,
                 raw_cache: &mut sync.raw_cache,
+                statements: &mut sync.statements,
                 now_sql,
             };
             let out = sync.client.handle(event, &mut store)?;

@@ -12,6 +12,7 @@ pub use raw::RawTableCache;
 use crate::error::{Result, SqlResultExt};
 use crate::sync::client::store::ApplyMode;
 use crate::sync::raw_tables::RawTable;
+use crate::sync::statements::HotStatements;
 use crate::sync::status::FULL_SYNC_PRIORITY;
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
@@ -26,6 +27,7 @@ pub fn sync_local(
     conn: &Connection,
     raw_tables: &[RawTable],
     raw_cache: &mut RawTableCache,
+    statements: &mut HotStatements,
     mode: ApplyMode<'_>,
 ) -> Result<()> {
     let data_tables: HashSet<String> = {
@@ -39,7 +41,7 @@ pub fn sync_local(
         names
     };
     raw_cache.refresh(conn)?;
-    let mut writer = Writer::new(conn, raw_tables, raw_cache, data_tables);
+    let mut writer = Writer::new(conn, raw_tables, raw_cache, statements, data_tables);
     rows::for_each_row(conn, mode, &mut |t, id, data| writer.row(t, id, data))?;
     writer.flush()
 }

@@ -26,10 +26,12 @@ const FULL_SQL: &str = "WITH updated_rows AS (SELECT b.row_type, b.row_id FROM p
 /// Partial mode: only the buckets named in the JSON array ?1, without `ps_updated_rows`.
 const PARTIAL_SQL: &str = "WITH involved_buckets (id) AS MATERIALIZED (SELECT id FROM ps_buckets WHERE name IN (SELECT value FROM json_each(?1))), updated_rows AS (SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.id IN (SELECT id FROM involved_buckets)) SELECT b.row_type, b.row_id, (SELECT iif(max(r.op_id), r.data, NULL) FROM ps_oplog r WHERE r.row_type = b.row_type AND r.row_id = b.row_id AND r.bucket IN (SELECT id FROM involved_buckets)) AS data FROM updated_rows b WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL GROUP BY b.row_type, b.row_id";
 
-/// New ops of all buckets, counted up to ?1.
-const COUNT_FULL: &str = "SELECT (SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op LIMIT ?1)) + (SELECT count(*) FROM (SELECT 1 FROM ps_updated_rows LIMIT ?1))";
+/// New ops of all buckets, counted up to ?1. (`LIMIT ?1 + 0`, not `LIMIT ?1`: SQLite
+/// re-prepares a statement whose plan may depend on a bound LIMIT each time the value
+/// changes.)
+const COUNT_FULL: &str = "SELECT (SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op LIMIT ?1 + 0)) + (SELECT count(*) FROM (SELECT 1 FROM ps_updated_rows LIMIT ?1 + 0))";
 /// New ops of the buckets named in the JSON array ?2, counted up to ?1.
-const COUNT_PARTIAL: &str = "SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.name IN (SELECT value FROM json_each(?2)) LIMIT ?1)";
+const COUNT_PARTIAL: &str = "SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.name IN (SELECT value FROM json_each(?2)) LIMIT ?1 + 0)";
 /// An upper bound of the number of ops (rowids are assigned as max + 1).
 const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
 

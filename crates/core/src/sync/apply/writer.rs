@@ -9,7 +9,8 @@ use super::raw::RawTableCache;
 use crate::error::{Result, SqlResultExt};
 use crate::sync::batch::MultiInsert;
 use crate::sync::raw_tables::RawTable;
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use crate::sync::statements::HotStatements;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
 
@@ -28,12 +29,12 @@ const UNTYPED_DELETE: &str = "DELETE FROM ps_untyped WHERE type = ? AND id = ?";
 
 /// Where rows of the current type go.
 enum Destination<'a> {
-    /// `ps_data__<type>`: multi-row REPLACE, and the DELETE statement.
-    Data(MultiInsert, String),
+    /// `ps_data__<type>`, with the DELETE statement.
+    Data(String),
     /// A raw table of the `start` schema.
     Raw(&'a RawTable),
     /// `ps_untyped`.
-    Untyped(MultiInsert),
+    Untyped,
 }
 
 /// Writes rows, batching puts per type.
@@ -41,6 +42,7 @@ pub struct Writer<'a> {
     conn: &'a Connection,
     raw_tables: &'a [RawTable],
     raw_cache: &'a mut RawTableCache,
+    statements: &'a mut HotStatements,
     data_tables: HashSet<String>,
     /// The type of the previous row and its destination.
     current: Option<(String, Destination<'a>)>,
@@ -55,12 +57,14 @@ impl<'a> Writer<'a> {
         conn: &'a Connection,
         raw_tables: &'a [RawTable],
         raw_cache: &'a mut RawTableCache,
+        statements: &'a mut HotStatements,
         data_tables: HashSet<String>,
     ) -> Self {
         Self {
             conn,
             raw_tables,
             raw_cache,
+            statements,
             data_tables,
             current: None,
             text: String::new(),
@@ -71,31 +75,11 @@ impl<'a> Writer<'a> {
     fn destination(&self, row_type: &str) -> Destination<'a> {
         if self.data_tables.contains(row_type) {
             let t = quote(&format!("ps_data__{row_type}"));
-            let prefix = format!("REPLACE INTO {t}(id, data)");
-            Destination::Data(
-                MultiInsert::new(
-                    format!("{prefix} VALUES (?, ?)"),
-                    &prefix,
-                    "$1, $2",
-                    0,
-                    2,
-                    REPLACE_CHUNKS,
-                    true,
-                ),
-                format!("DELETE FROM {t} WHERE id = ?"),
-            )
+            Destination::Data(format!("DELETE FROM {t} WHERE id = ?"))
         } else if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
             Destination::Raw(raw)
         } else {
-            Destination::Untyped(MultiInsert::new(
-                UNTYPED_PUT.to_string(),
-                "REPLACE INTO ps_untyped(type, id, data)",
-                "?1, $1, $2",
-                1,
-                2,
-                REPLACE_CHUNKS,
-                true,
-            ))
+            Destination::Untyped
         }
     }
 
@@ -112,12 +96,49 @@ impl<'a> Writer<'a> {
                 _ => ends[r].0,
             };
             let end = if k == 0 { ends[r].0 } else { ends[r].1 };
-            ToSqlOutput::Borrowed(ValueRef::Text(&text.as_bytes()[start..end]))
+            ValueRef::Text(&text.as_bytes()[start..end])
         };
         match &self.current {
-            Some((_, Destination::Data(put, _))) => put.insert(self.conn, ends.len(), &[], field)?,
-            Some((row_type, Destination::Untyped(put))) => {
-                put.insert(self.conn, ends.len(), &[&row_type.as_str()], field)?
+            Some((row_type, Destination::Data(_))) => {
+                let put = self
+                    .statements
+                    .data_puts
+                    .entry(row_type.clone())
+                    .or_insert_with(|| {
+                        let prefix = format!(
+                            "REPLACE INTO {}(id, data)",
+                            quote(&format!("ps_data__{row_type}"))
+                        );
+                        MultiInsert::new(
+                            format!("{prefix} VALUES (?, ?)"),
+                            &prefix,
+                            "$1, $2",
+                            0,
+                            2,
+                            REPLACE_CHUNKS,
+                            true,
+                        )
+                    });
+                put.insert(self.conn, ends.len(), &[], field)?
+            }
+            Some((row_type, Destination::Untyped)) => {
+                let put = self.statements.untyped_puts.get_or_insert_with(|| {
+                    MultiInsert::new(
+                        UNTYPED_PUT.to_string(),
+                        "REPLACE INTO ps_untyped(type, id, data)",
+                        "?1, $1, $2",
+                        1,
+                        2,
+                        REPLACE_CHUNKS,
+                        true,
+                    )
+                });
+                put.insert(
+                    self.conn,
+                    ends.len(),
+                    &[ValueRef::Text(row_type.as_bytes())],
+                    field,
+                )?
             }
             _ => unreachable!("only data and untyped puts are buffered"),
         }
@@ -133,40 +154,38 @@ impl<'a> Writer<'a> {
             self.current = Some((row_type.to_string(), self.destination(row_type)));
         }
         enum Action<'t> {
-            Buffer(usize),
+            Buffer,
             Delete,
             RawPut(&'t RawTable),
             RawDelete(&'t RawTable),
         }
         let action = match (&self.current, data) {
-            (Some((_, Destination::Data(put, _) | Destination::Untyped(put))), Some(_)) => {
-                Action::Buffer(put.max_chunk())
-            }
-            (Some((_, Destination::Data(..) | Destination::Untyped(_))), None) => Action::Delete,
+            (Some((_, Destination::Data(_) | Destination::Untyped)), Some(_)) => Action::Buffer,
+            (Some((_, Destination::Data(_) | Destination::Untyped)), None) => Action::Delete,
             (Some((_, Destination::Raw(table))), Some(_)) => Action::RawPut(table),
             (Some((_, Destination::Raw(table))), None) => Action::RawDelete(table),
             (None, _) => unreachable!("set above"),
         };
         match (action, data) {
-            (Action::Buffer(max), Some(d)) => {
+            (Action::Buffer, Some(d)) => {
                 self.text.push_str(row_id);
                 let id_end = self.text.len();
                 self.text.push_str(d);
                 self.ends.push((id_end, self.text.len()));
-                if self.ends.len() >= max {
+                if self.ends.len() >= REPLACE_CHUNKS[0] {
                     self.flush()?;
                 }
             }
             (Action::Delete, _) => {
                 self.flush()?;
                 match &self.current {
-                    Some((_, Destination::Data(_, delete))) => exec(self.conn, delete, params![row_id])?,
+                    Some((_, Destination::Data(delete))) => exec(self.conn, delete, params![row_id])?,
                     _ => exec(self.conn, UNTYPED_DELETE, params![row_type, row_id])?,
                 }
             }
             (Action::RawPut(table), Some(d)) => self.raw_cache.put(self.conn, table, row_id, d)?,
             (Action::RawDelete(table), _) => self.raw_cache.delete(self.conn, table, row_id)?,
-            (Action::Buffer(_) | Action::RawPut(_), None) => unreachable!("puts have data"),
+            (Action::Buffer | Action::RawPut(_), None) => unreachable!("puts have data"),
         }
         Ok(())
     }

@@ -17,10 +17,11 @@
 use crate::error::{Result, SqlResultExt};
 use crate::sync::batch::MultiInsert;
 use crate::sync::protocol::{DataLine, OpType, OplogEntry};
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use crate::sync::statements::HotStatements;
+use crate::sync::stmt::RawStatement;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 use std::collections::hash_map::{Entry, HashMap};
-use std::sync::LazyLock;
 
 /// Hasher of the per-line key map (keys come from the service; collisions only cost time).
 type FastHash = foldhash::fast::RandomState;
@@ -46,7 +47,7 @@ const FINISH: &str = "UPDATE ps_buckets SET last_op = ?2, add_checksum = (add_ch
 /// the values we bind (never NULL where the table forbids it) but spares SQLite a statement
 /// journal: with the default ABORT, a multi-row insert inside our transaction copies every
 /// page it touches into a sub-journal first, in case it has to undo its earlier rows.
-static INSERT_OPS: LazyLock<MultiInsert> = LazyLock::new(|| {
+fn insert_ops() -> MultiInsert {
     const PREFIX: &str = "INSERT OR FAIL INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)";
     MultiInsert::new(
         format!("{PREFIX} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
@@ -58,7 +59,7 @@ static INSERT_OPS: LazyLock<MultiInsert> = LazyLock::new(|| {
         &[128, 32, 8, 1],
         false,
     )
-});
+}
 
 fn exec(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
     conn.prepare_cached(sql)
@@ -121,6 +122,8 @@ impl Totals {
 /// rowid (`max`), which is handled in [`Batch::delete`].
 struct Batch<'l, 'a> {
     conn: &'l Connection,
+    /// The multi-row insert into `ps_oplog`.
+    oplog: &'l mut MultiInsert,
     ops: &'l [OplogEntry<'a>],
     keys: &'l [Option<String>],
     bucket: i64,
@@ -160,23 +163,21 @@ impl Batch<'_, '_> {
             return Ok(());
         }
         let (ops, keys) = (self.ops, self.keys);
-        INSERT_OPS.insert(self.conn, pending.len(), &[&self.bucket], |r, k| {
-            fn text(s: Option<&str>) -> ToSqlOutput<'_> {
-                match s {
-                    Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-                    None => ToSqlOutput::Borrowed(ValueRef::Null),
-                }
+        let shared = [ValueRef::Integer(self.bucket)];
+        self.oplog.insert(self.conn, pending.len(), &shared, |r, k| {
+            fn text(s: Option<&str>) -> ValueRef<'_> {
+                s.map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes()))
             }
             let i = pending[r].0;
             let op = &ops[i];
             let key = keys[i].as_deref();
             match k {
-                0 => ToSqlOutput::Borrowed(ValueRef::Integer(op.op_id)),
+                0 => ValueRef::Integer(op.op_id),
                 1 => text(key),
                 2 => text(key.and(op.object_type.as_deref())),
                 3 => text(key.and(op.object_id.as_deref())),
                 4 => text(op.data.as_deref()),
-                _ => ToSqlOutput::Borrowed(ValueRef::Integer(op.checksum.as_i32().into())),
+                _ => ValueRef::Integer(op.checksum.as_i32().into()),
             }
         })?;
         // SQLite assigned max + 1, max + 2, …
@@ -237,15 +238,28 @@ enum KeyState {
 }
 
 /// Stored ops of `bucket` with `key`: (rowid, hash).
-fn find_stored(conn: &Connection, bucket: i64, key: &str) -> Result<Vec<(i64, u32)>> {
+fn find_stored(
+    conn: &Connection,
+    stmt: &mut Option<RawStatement>,
+    bucket: i64,
+    key: &str,
+) -> Result<Vec<(i64, u32)>> {
     // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
-    let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
-    let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
+    let stmt = match stmt {
+        Some(stmt) => stmt,
+        slot => slot.insert(RawStatement::prepare(conn, FIND_KEY.to_string())?),
+    };
     let mut found = Vec::new();
-    while let Some(r) = rows.next().sql_context(FIND_KEY)? {
-        let hash: i64 = r.get(1).sql_context(FIND_KEY)?;
-        found.push((r.get(0).sql_context(FIND_KEY)?, hash as u32));
-    }
+    stmt.query(
+        |b| {
+            b.int(1, bucket);
+            b.text(2, Some(key));
+        },
+        |row| {
+            found.push((row.int(0), row.int(1) as u32));
+            Ok(())
+        },
+    )?;
     Ok(found)
 }
 
@@ -270,6 +284,7 @@ fn clear(conn: &Connection, bucket: i64, op: &OplogEntry<'_>, totals: &mut Total
 /// The ops of a line, with deferred, batched writes (see the module docs).
 fn batched(
     conn: &Connection,
+    statements: &mut HotStatements,
     bucket: i64,
     ops: &[OplogEntry<'_>],
     max: i64,
@@ -283,8 +298,10 @@ fn batched(
     let mut stored_before = stored_before;
     let mut seen: HashMap<&str, KeyState, FastHash> =
         HashMap::with_capacity_and_hasher(ops.len(), FastHash::default());
+    let find_key = &mut statements.find_key;
     let mut batch = Batch {
         conn,
+        oplog: statements.oplog.get_or_insert_with(insert_ops),
         ops,
         keys: &keys,
         bucket,
@@ -303,7 +320,7 @@ fn batched(
                         Entry::Occupied(e) => e.into_mut(),
                         Entry::Vacant(e) => {
                             if stored_before {
-                                let found = find_stored(conn, bucket, key)?;
+                                let found = find_stored(conn, find_key, bucket, key)?;
                                 for &(rowid, _) in &found {
                                     batch.delete(rowid)?;
                                 }
@@ -403,13 +420,19 @@ fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &m
 }
 
 /// Stores the ops of one data line.
-pub fn insert_line(conn: &Connection, line: &DataLine<'_>, size: usize) -> Result<()> {
-    insert_line_with(conn, line, size, false)
+pub fn insert_line(
+    conn: &Connection,
+    statements: &mut HotStatements,
+    line: &DataLine<'_>,
+    size: usize,
+) -> Result<()> {
+    insert_line_with(conn, statements, line, size, false)
 }
 
 /// [`insert_line`], optionally forced to write one op at a time (tests compare the two).
 pub(super) fn insert_line_with(
     conn: &Connection,
+    statements: &mut HotStatements,
     line: &DataLine<'_>,
     size: usize,
     one_at_a_time: bool,
@@ -433,7 +456,15 @@ pub(super) fn insert_line_with(
     if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
         one_by_one(conn, bucket, &line.data, &mut totals)?;
     } else {
-        batched(conn, bucket, &line.data, max, stored_before, &mut totals)?;
+        batched(
+            conn,
+            statements,
+            bucket,
+            &line.data,
+            max,
+            stored_before,
+            &mut totals,
+        )?;
     }
     exec(
         conn,

@@ -23,6 +23,7 @@ fn with_store<T>(conn: &Connection, f: impl FnOnce(&mut SqlStore<'_>) -> T) -> T
         state: &state,
         raw_tables: &[],
         raw_cache: &mut cache,
+        statements: &mut Default::default(),
         now_sql: super::time::now_sql(rusqlite::version_number()),
     };
     f(&mut store)
@@ -277,7 +278,7 @@ fn batched_lines_match_one_op_at_a_time() {
             _ => None,
         };
         for (conn, one) in [(&batched, false), (&single, true)] {
-            super::data::insert_line_with(conn, &line, json.len(), one).unwrap();
+            super::data::insert_line_with(conn, &mut Default::default(), &line, json.len(), one).unwrap();
             if let Some(sql) = side_effect {
                 conn.execute_batch(sql).unwrap();
             }
