@@ -95,6 +95,26 @@ impl Row<'_> {
         // SAFETY: the statement is live and positioned on a row.
         unsafe { ffi::sqlite3_column_int64(self.stmt.stmt.as_ptr(), index as c_int) }
     }
+
+    /// Column `index` (0-based) if it is text (invalid UTF-8 reads as empty), else `None`.
+    pub fn text(&self, index: usize) -> Option<&str> {
+        let stmt = self.stmt.stmt.as_ptr();
+        let i = index as c_int;
+        // SAFETY: the statement is live and positioned on a row; the text pointer stays
+        // valid until the next step or reset, which need `&mut` of the statement while this
+        // row borrows it.
+        unsafe {
+            if ffi::sqlite3_column_type(stmt, i) != ffi::SQLITE_TEXT {
+                return None;
+            }
+            let p = ffi::sqlite3_column_text(stmt, i);
+            let len = ffi::sqlite3_column_bytes(stmt, i) as usize;
+            if p.is_null() {
+                return Some("");
+            }
+            Some(std::str::from_utf8(std::slice::from_raw_parts(p, len)).unwrap_or_default())
+        }
+    }
 }
 
 impl RawStatement {

@@ -13,6 +13,7 @@
 
 use crate::error::{Result, SqlResultExt};
 use crate::sync::client::store::ApplyMode;
+use crate::sync::stmt::RawStatement;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -224,43 +225,44 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
     };
     updated.advance()?;
 
-    let mut stmt = conn.prepare_cached(SCAN_OPS).sql_context(SCAN_OPS)?;
-    let mut rows = stmt.raw_query();
+    // Our own statement: its rows are read in place, without rusqlite's per-value checks.
+    let mut stmt = RawStatement::prepare(conn, SCAN_OPS.to_string())?;
     let mut group = Group::default();
     let mut in_group = false;
-    while let Some(row) = rows.next().sql_context(SCAN_OPS)? {
-        let (Some(row_type), Some(row_id)) = (
-            text(row.get_ref(0).sql_context(SCAN_OPS)?),
-            text(row.get_ref(1).sql_context(SCAN_OPS)?),
-        ) else {
-            continue;
-        };
-        if !in_group || !group.is(row_type, row_id) {
-            if in_group {
-                let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
-                group.finish(listed, sink)?;
+    stmt.query(
+        |_| {},
+        |row| {
+            let (Some(row_type), Some(row_id)) = (row.text(0), row.text(1)) else {
+                return Ok(());
+            };
+            if !in_group || !group.is(row_type, row_id) {
+                if in_group {
+                    let listed =
+                        updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
+                    group.finish(listed, sink)?;
+                }
+                group.start(row_type, row_id);
+                in_group = true;
             }
-            group.start(row_type, row_id);
-            in_group = true;
-        }
-        let op_id: i64 = row.get(2).sql_context(SCAN_OPS)?;
-        let bucket: i64 = row.get(3).sql_context(SCAN_OPS)?;
-        let last_applied = buckets.get(&bucket);
-        if full || last_applied.is_some() {
-            // Strictly greater: among equal op ids the first (in rowid order) wins, as
-            // with SQLite's max().
-            if group.best.is_none_or(|b| op_id > b) {
-                group.best = Some(op_id);
-                let data = text(row.get_ref(4).sql_context(SCAN_OPS)?);
-                group.has_data = data.is_some();
-                group.data.clear();
-                group.data.push_str(data.unwrap_or_default());
+            let op_id = row.int(2);
+            let last_applied = buckets.get(&row.int(3));
+            if full || last_applied.is_some() {
+                // Strictly greater: among equal op ids the first (in rowid order) wins, as
+                // with SQLite's max().
+                if group.best.is_none_or(|b| op_id > b) {
+                    group.best = Some(op_id);
+                    let data = row.text(4);
+                    group.has_data = data.is_some();
+                    group.data.clear();
+                    group.data.push_str(data.unwrap_or_default());
+                }
             }
-        }
-        if last_applied.is_some_and(|&applied| op_id > applied) {
-            group.candidate = true;
-        }
-    }
+            if last_applied.is_some_and(|&applied| op_id > applied) {
+                group.candidate = true;
+            }
+            Ok(())
+        },
+    )?;
     if in_group {
         let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
         group.finish(listed, sink)?;
