@@ -363,6 +363,10 @@ fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> 
     if rows == 0 {
         bail!("no rows were applied");
     }
+    if std::env::var_os("PS_BENCH_MARK").is_some() {
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        eprintln!("MARK {which:?} pages {pages}");
+    }
     Ok(elapsed)
 }
 

@@ -1,10 +1,12 @@
 //! Which rows an apply publishes, and with which data (spec §6.7), in the reference's order:
 //! grouped by `(row_type, row_id)`, ascending (BINARY).
 //!
-//! Two ways to the same rows:
-//! - [`candidates`]: the reference's query — ops newer than their bucket's `last_applied_op`
-//!   (plus `ps_updated_rows`), grouped, each group's data looked up by a correlated subquery.
-//!   Cheap when few ops are new (incremental checkpoints over a large database).
+//! The reference runs one query: the rows of the ops newer than their bucket's
+//! `last_applied_op` (plus `ps_updated_rows`), grouped, each group's data found by a
+//! correlated subquery (`candidates`, kept as the tests' oracle). Two ways to the same rows:
+//! - [`lookups`]: that query taken apart — the rows of the new ops sorted and deduplicated in
+//!   memory, then each row's ops looked up. Cheap when few ops are new (incremental
+//!   checkpoints over a large database).
 //! - [`scan`]: one ordered pass over the `(row_type, row_id)` index of `ps_oplog`, merged with
 //!   `ps_updated_rows`, deciding per group in memory. No sort and no per-row lookups, so much
 //!   cheaper when most ops are new (initial syncs).
@@ -18,14 +20,23 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::collections::HashMap;
 
-/// Full mode: the reference's query (ops newer than their bucket's `last_applied_op`, plus
+/// Full mode: the reference's query (kept as the oracle of the tests) (ops newer than their bucket's `last_applied_op`, plus
 /// `ps_updated_rows`); the value is the data of the newest op for the row in any bucket
 /// (`iif(max(op_id), …)`: an op id of 0 counts as no data; among equal op ids the first in
 /// rowid order wins).
+#[cfg(test)]
 const FULL_SQL: &str = "WITH updated_rows AS (SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op UNION ALL SELECT row_type, row_id FROM ps_updated_rows) SELECT b.row_type, b.row_id, (SELECT iif(max(r.op_id), r.data, NULL) FROM ps_oplog r WHERE r.row_type = b.row_type AND r.row_id = b.row_id) AS data FROM updated_rows b WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL GROUP BY b.row_type, b.row_id";
 
 /// Partial mode: only the buckets named in the JSON array ?1, without `ps_updated_rows`.
+#[cfg(test)]
 const PARTIAL_SQL: &str = "WITH involved_buckets (id) AS MATERIALIZED (SELECT id FROM ps_buckets WHERE name IN (SELECT value FROM json_each(?1))), updated_rows AS (SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.id IN (SELECT id FROM involved_buckets)) SELECT b.row_type, b.row_id, (SELECT iif(max(r.op_id), r.data, NULL) FROM ps_oplog r WHERE r.row_type = b.row_type AND r.row_id = b.row_id AND r.bucket IN (SELECT id FROM involved_buckets)) AS data FROM updated_rows b WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL GROUP BY b.row_type, b.row_id";
+
+/// Rows of the new ops (and `ps_updated_rows`), unordered and with repetitions.
+const NEW_ROWS_FULL: &str = "SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE b.row_type IS NOT NULL AND b.row_id IS NOT NULL UNION ALL SELECT row_type, row_id FROM ps_updated_rows";
+/// Rows of the new ops of the buckets named in the JSON array ?1.
+const NEW_ROWS_PARTIAL: &str = "SELECT b.row_type, b.row_id FROM ps_buckets AS buckets CROSS JOIN ps_oplog AS b ON b.bucket = buckets.id AND b.op_id > buckets.last_applied_op WHERE buckets.name IN (SELECT value FROM json_each(?1)) AND b.row_type IS NOT NULL AND b.row_id IS NOT NULL";
+/// The ops of one row, in rowid order (the `(row_type, row_id)` index).
+const ROW_OPS: &str = "SELECT op_id, bucket, data FROM ps_oplog WHERE row_type = ?1 AND row_id = ?2";
 
 /// New ops of all buckets, counted up to ?1. (`LIMIT ?1 + 0`, not `LIMIT ?1`: SQLite
 /// re-prepares a statement whose plan may depend on a bound LIMIT each time the value
@@ -84,11 +95,99 @@ pub fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'
     if threshold > 0 && new_ops >= threshold {
         scan(conn, names.as_deref(), sink)
     } else {
-        candidates(conn, names.as_deref(), sink)
+        lookups(conn, names.as_deref(), sink)
     }
 }
 
-/// The reference's query (`names`: JSON array of the buckets of a partial apply).
+/// Bucket id → last_applied_op of the buckets whose ops count (all, or those named in the
+/// JSON array `names`).
+fn bucket_map(conn: &Connection, names: Option<&str>) -> Result<HashMap<i64, i64>> {
+    let sql = if names.is_some() {
+        BUCKETS_PARTIAL
+    } else {
+        BUCKETS_FULL
+    };
+    let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
+    if let Some(names) = names {
+        stmt.raw_bind_parameter(1, names).sql_context(sql)?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut map = HashMap::new();
+    while let Some(row) = rows.next().sql_context(sql)? {
+        map.insert(row.get(0).sql_context(sql)?, row.get(1).sql_context(sql)?);
+    }
+    Ok(map)
+}
+
+/// The reference's query taken apart: the rows of the new ops, sorted and deduplicated
+/// here, then each row's ops looked up through the `(row_type, row_id)` index.
+pub(super) fn lookups(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+    let sql = if names.is_some() {
+        NEW_ROWS_PARTIAL
+    } else {
+        NEW_ROWS_FULL
+    };
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut stmt = RawStatement::prepare(conn, sql.to_string())?;
+    stmt.query(
+        |b| {
+            if let Some(names) = names {
+                b.text(1, Some(names));
+            }
+        },
+        |row| {
+            if let (Some(t), Some(id)) = (row.text(0), row.text(1)) {
+                rows.push((t.to_string(), id.to_string()));
+            }
+            Ok(())
+        },
+    )?;
+    // The byte order of the strings is SQLite's BINARY order.
+    rows.sort_unstable_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
+    rows.dedup();
+    // Partial applies only consider the ops of their buckets.
+    let involved = match names {
+        Some(names) => Some(bucket_map(conn, Some(names))?),
+        None => None,
+    };
+    let mut ops = RawStatement::prepare(conn, ROW_OPS.to_string())?;
+    let mut data = String::new();
+    for (row_type, row_id) in &rows {
+        let mut best: Option<i64> = None;
+        let mut has_data = false;
+        ops.query(
+            |b| {
+                b.text(1, Some(row_type));
+                b.text(2, Some(row_id));
+            },
+            |op| {
+                if involved.as_ref().is_some_and(|m| !m.contains_key(&op.int(1))) {
+                    return Ok(());
+                }
+                let op_id = op.int(0);
+                // Strictly greater: the first of equal op ids wins, as with max().
+                if best.is_none_or(|b| op_id > b) {
+                    best = Some(op_id);
+                    let d = op.text(2);
+                    has_data = d.is_some();
+                    data.clear();
+                    data.push_str(d.unwrap_or_default());
+                }
+                Ok(())
+            },
+        )?;
+        let value = match best {
+            Some(op_id) if op_id != 0 && has_data => Some(data.as_str()),
+            _ => None,
+        };
+        sink(row_type, row_id, value)?;
+    }
+    Ok(())
+}
+
+/// The reference's query (`names`: JSON array of the buckets of a partial apply): the
+/// oracle [`lookups`] and [`scan`] are tested against.
+#[cfg(test)]
 pub(super) fn candidates(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
     let sql = if names.is_some() { PARTIAL_SQL } else { FULL_SQL };
     let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
@@ -195,24 +294,7 @@ impl Updated<'_> {
 /// One ordered pass over all ops (`names`: JSON array of the buckets of a partial apply,
 /// whose ops alone count, and without `ps_updated_rows`).
 pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
-    // Bucket id → last_applied_op of the buckets whose ops count.
-    let buckets: HashMap<i64, i64> = {
-        let sql = if names.is_some() {
-            BUCKETS_PARTIAL
-        } else {
-            BUCKETS_FULL
-        };
-        let mut stmt = conn.prepare_cached(sql).sql_context(sql)?;
-        if let Some(names) = names {
-            stmt.raw_bind_parameter(1, names).sql_context(sql)?;
-        }
-        let mut rows = stmt.raw_query();
-        let mut map = HashMap::new();
-        while let Some(row) = rows.next().sql_context(sql)? {
-            map.insert(row.get(0).sql_context(sql)?, row.get(1).sql_context(sql)?);
-        }
-        map
-    };
+    let buckets = bucket_map(conn, names)?;
     let full = names.is_none();
 
     let mut updated_stmt = match full {
@@ -237,8 +319,7 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
             };
             if !in_group || !group.is(row_type, row_id) {
                 if in_group {
-                    let listed =
-                        updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
+                    let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
                     group.finish(listed, sink)?;
                 }
                 group.start(row_type, row_id);

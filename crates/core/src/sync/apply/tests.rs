@@ -3,7 +3,7 @@
 //! in rowid order wins), op id 0 (no data), PUTs without data, ops of buckets without a
 //! `ps_buckets` row, and `ps_updated_rows` entries with and without ops.
 
-use super::rows::{candidates, scan};
+use super::rows::{candidates, lookups, scan};
 use crate::error::Result;
 use rusqlite::{params, Connection};
 
@@ -83,7 +83,9 @@ fn scan_and_query_publish_the_same_rows() {
         for names in partial {
             let a = collect(|sink| candidates(&conn, names, sink));
             let b = collect(|sink| scan(&conn, names, sink));
-            assert_eq!(a, b, "names {names:?}");
+            assert_eq!(a, b, "scan, names {names:?}");
+            let c = collect(|sink| lookups(&conn, names, sink));
+            assert_eq!(a, c, "lookups, names {names:?}");
             compared += a.len();
         }
     }
