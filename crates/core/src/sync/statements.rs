@@ -14,6 +14,8 @@ pub struct HotStatements {
     pub(crate) find_key: Option<RawStatement>,
     /// Multi-row puts into `ps_data__<type>`, by type.
     pub(crate) data_puts: HashMap<String, MultiInsert>,
+    /// Multi-row plain inserts into `ps_data__<type>` (tables that were empty), by type.
+    pub(crate) data_inserts: HashMap<String, MultiInsert>,
     /// Multi-row puts into `ps_untyped`.
     pub(crate) untyped_puts: Option<MultiInsert>,
 }

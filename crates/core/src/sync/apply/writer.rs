@@ -27,10 +27,14 @@ const REPLACE_CHUNKS: &[usize] = &[32, 8, 1];
 const UNTYPED_PUT: &str = "REPLACE INTO ps_untyped(type, id, data) VALUES(?, ?, ?)";
 const UNTYPED_DELETE: &str = "DELETE FROM ps_untyped WHERE type = ? AND id = ?";
 
+/// Chunk sizes of the plain inserts into tables that were empty (no statement journal).
+const INSERT_CHUNKS: &[usize] = &[128, 32, 8, 1];
+
 /// Where rows of the current type go.
 enum Destination<'a> {
-    /// `ps_data__<type>`, with the DELETE statement.
-    Data(String),
+    /// `ps_data__<type>`, with the DELETE statement, and whether the table was empty when
+    /// the apply reached the type.
+    Data(String, bool),
     /// A raw table of the `start` schema.
     Raw(&'a RawTable),
     /// `ps_untyped`.
@@ -72,15 +76,21 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn destination(&self, row_type: &str) -> Destination<'a> {
-        if self.data_tables.contains(row_type) {
+    fn destination(&self, row_type: &str) -> Result<Destination<'a>> {
+        Ok(if self.data_tables.contains(row_type) {
             let t = quote(&format!("ps_data__{row_type}"));
-            Destination::Data(format!("DELETE FROM {t} WHERE id = ?"))
+            let sql = format!("SELECT EXISTS (SELECT 1 FROM {t})");
+            let any: bool = self
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .sql_context(&sql)?;
+            Destination::Data(format!("DELETE FROM {t} WHERE id = ?"), !any)
         } else if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
             Destination::Raw(raw)
         } else {
             Destination::Untyped
-        }
+        })
     }
 
     /// Writes the buffered puts.
@@ -99,7 +109,32 @@ impl<'a> Writer<'a> {
             ValueRef::Text(&text.as_bytes()[start..end])
         };
         match &self.current {
-            Some((row_type, Destination::Data(_))) => {
+            // The rows of a type come together and once each: into a table that was empty
+            // no REPLACE can conflict, so a plain insert does the same (without the
+            // statement journal a multi-row REPLACE needs).
+            Some((row_type, Destination::Data(_, true))) => {
+                let put = self
+                    .statements
+                    .data_inserts
+                    .entry(row_type.clone())
+                    .or_insert_with(|| {
+                        let prefix = format!(
+                            "INSERT OR FAIL INTO {}(id, data)",
+                            quote(&format!("ps_data__{row_type}"))
+                        );
+                        MultiInsert::new(
+                            format!("{prefix} VALUES (?, ?)"),
+                            &prefix,
+                            "$1, $2",
+                            0,
+                            2,
+                            INSERT_CHUNKS,
+                            false,
+                        )
+                    });
+                put.insert(self.conn, ends.len(), &[], field)?
+            }
+            Some((row_type, Destination::Data(_, false))) => {
                 let put = self
                     .statements
                     .data_puts
@@ -151,7 +186,7 @@ impl<'a> Writer<'a> {
     pub fn row(&mut self, row_type: &str, row_id: &str, data: Option<&str>) -> Result<()> {
         if self.current.as_ref().is_none_or(|(t, _)| t != row_type) {
             self.flush()?;
-            self.current = Some((row_type.to_string(), self.destination(row_type)));
+            self.current = Some((row_type.to_string(), self.destination(row_type)?));
         }
         enum Action<'t> {
             Buffer,
@@ -160,8 +195,8 @@ impl<'a> Writer<'a> {
             RawDelete(&'t RawTable),
         }
         let action = match (&self.current, data) {
-            (Some((_, Destination::Data(_) | Destination::Untyped)), Some(_)) => Action::Buffer,
-            (Some((_, Destination::Data(_) | Destination::Untyped)), None) => Action::Delete,
+            (Some((_, Destination::Data(..) | Destination::Untyped)), Some(_)) => Action::Buffer,
+            (Some((_, Destination::Data(..) | Destination::Untyped)), None) => Action::Delete,
             (Some((_, Destination::Raw(table))), Some(_)) => Action::RawPut(table),
             (Some((_, Destination::Raw(table))), None) => Action::RawDelete(table),
             (None, _) => unreachable!("set above"),
@@ -172,14 +207,14 @@ impl<'a> Writer<'a> {
                 let id_end = self.text.len();
                 self.text.push_str(d);
                 self.ends.push((id_end, self.text.len()));
-                if self.ends.len() >= REPLACE_CHUNKS[0] {
+                if self.ends.len() >= INSERT_CHUNKS[0] {
                     self.flush()?;
                 }
             }
             (Action::Delete, _) => {
                 self.flush()?;
                 match &self.current {
-                    Some((_, Destination::Data(delete))) => exec(self.conn, delete, params![row_id])?,
+                    Some((_, Destination::Data(delete, _))) => exec(self.conn, delete, params![row_id])?,
                     _ => exec(self.conn, UNTYPED_DELETE, params![row_type, row_id])?,
                 }
             }
