@@ -31,6 +31,21 @@ struct Args {
     /// Ops per data line.
     #[arg(long, default_value_t = 1000)]
     ops_per_line: usize,
+    /// Run only one implementation (`ours` or `reference`), e.g. under a profiler.
+    #[arg(long)]
+    only: Option<Only>,
+    /// Print the CPU time the measured calls of each kind took (data lines, checkpoint_complete, …).
+    #[arg(long)]
+    breakdown: bool,
+    /// Runs of each workload per implementation (alternating); medians are reported.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    Ours,
+    Reference,
 }
 
 const BUCKETS: usize = 10;
@@ -41,6 +56,8 @@ const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","ty
 struct Call {
     op: &'static str,
     payload: Value,
+    /// What the call is, for `--breakdown`: the op, or the line type of a line.
+    kind: String,
 }
 
 /// A workload: calls to set up (not timed) and calls to measure.
@@ -58,10 +75,15 @@ enum Encoding {
 }
 
 fn line(encoding: Encoding, value: serde_json::Value) -> Call {
+    let kind = value
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
     match encoding {
         Encoding::Json => Call {
             op: "line_text",
             payload: Value::Text(value.to_string()),
+            kind,
         },
         Encoding::Bson => {
             let doc = bson::to_document(&value).expect("JSON lines are valid BSON documents");
@@ -70,6 +92,7 @@ fn line(encoding: Encoding, value: serde_json::Value) -> Call {
             Call {
                 op: "line_binary",
                 payload: Value::Blob(bytes),
+                kind,
             }
         }
     }
@@ -145,6 +168,7 @@ fn start_call() -> Call {
         payload: Value::Text(
             json!({"schema": serde_json::from_str::<serde_json::Value>(SCHEMA).unwrap()}).to_string(),
         ),
+        kind: "start".into(),
     }
 }
 
@@ -246,6 +270,13 @@ fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
+/// A measured call: a function of its own, so that profilers can single out the measured
+/// part (e.g. `valgrind --tool=callgrind --toggle-collect=*measured_call*`).
+#[inline(never)]
+fn measured_call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
+    call(conn, c)
+}
+
 fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
     conn.execute_batch("BEGIN")?;
     let result = conn.query_row(
@@ -268,19 +299,73 @@ fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
     }
 }
 
-fn run(which: Impl<'_>, w: &Workload, dir: &Path) -> anyhow::Result<Duration> {
+/// CPU time spent per call kind, in order of first appearance.
+type Breakdown = Vec<(String, Duration, usize)>;
+
+/// CPU time (user + system) of the calling thread: unlike wall-clock time, barely affected
+/// by other processes competing for the cores.
+fn thread_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall-clock and CPU time of the measured calls.
+struct Timing {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> anyhow::Result<Timing> {
     let conn = open(which, dir)?;
     for c in &w.setup {
         call(&conn, c)?;
     }
-    let started = Instant::now();
-    for c in &w.measured {
-        call(&conn, c)?;
+    let mono = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: writes the struct it is given.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    };
+    if std::env::var_os("PS_BENCH_MARK").is_some() {
+        eprintln!("MARK start {:.6}", mono());
     }
-    let elapsed = started.elapsed();
+    let started = Instant::now();
+    let cpu_started = thread_cpu_time();
+    for c in &w.measured {
+        let t = thread_cpu_time();
+        measured_call(&conn, c)?;
+        let d = thread_cpu_time() - t;
+        match breakdown.iter_mut().find(|(k, _, _)| *k == c.kind) {
+            Some(e) => {
+                e.1 += d;
+                e.2 += 1;
+            }
+            None => breakdown.push((c.kind.clone(), d, 1)),
+        }
+    }
+    if std::env::var_os("PS_BENCH_MARK").is_some() {
+        eprintln!("MARK end {:.6}", mono());
+    }
+    let elapsed = Timing {
+        wall: started.elapsed(),
+        cpu: thread_cpu_time() - cpu_started,
+    };
     let rows: i64 = conn.query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))?;
     if rows == 0 {
         bail!("no rows were applied");
+    }
+    if std::env::var_os("PS_BENCH_MARK").is_some() {
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        eprintln!("MARK {which:?} pages {pages}");
     }
     Ok(elapsed)
 }
@@ -300,32 +385,63 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = std::env::temp_dir().join(format!("powersync-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio | CPU time ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut breakdowns = Vec::new();
     for w in workloads(&args) {
-        let theirs = run(Impl::Reference(&reference), &w, &dir);
-        let ours = run(Impl::Ours, &w, &dir);
-        let fmt = |r: &anyhow::Result<Duration>| match r {
-            Ok(d) => format!("{:.3}", d.as_secs_f64()),
-            Err(e) => format!("error: {e:#}"),
+        let (mut b_theirs, mut b_ours) = (Breakdown::new(), Breakdown::new());
+        let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+        for _ in 0..args.repeat.max(1) {
+            if args.only != Some(Only::Ours) {
+                theirs.push(run(Impl::Reference(&reference), &w, &dir, &mut b_theirs)?);
+            }
+            if args.only != Some(Only::Reference) {
+                ours.push(run(Impl::Ours, &w, &dir, &mut b_ours)?);
+            }
+        }
+        breakdowns.push((w.name.clone(), b_ours, b_theirs));
+        let median = |runs: &[Timing], f: fn(&Timing) -> Duration| -> Option<f64> {
+            let mut v: Vec<f64> = runs.iter().map(|t| f(t).as_secs_f64()).collect();
+            v.sort_by(f64::total_cmp);
+            (!v.is_empty()).then(|| v[v.len() / 2])
         };
-        let rate = |r: &anyhow::Result<Duration>| match r {
-            Ok(d) => format!("{:.0}", w.ops as f64 / d.as_secs_f64()),
-            Err(_) => "-".into(),
-        };
-        let ratio = match (&ours, &theirs) {
-            (Ok(o), Ok(t)) => format!("{:.2}x", t.as_secs_f64() / o.as_secs_f64()),
+        let wall = |t: &Timing| t.wall;
+        let cpu = |t: &Timing| t.cpu;
+        let (o, t) = (median(&ours, wall), median(&theirs, wall));
+        let (oc, tc) = (median(&ours, cpu), median(&theirs, cpu));
+        let secs = |d: Option<f64>| d.map_or("-".into(), |d| format!("{d:.3}"));
+        let rate = |d: Option<f64>| d.map_or("-".into(), |d| format!("{:.0}", w.ops as f64 / d));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}x", b / a),
             _ => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             w.name,
-            fmt(&ours),
-            fmt(&theirs),
-            rate(&ours),
-            rate(&theirs),
-            ratio
+            secs(o),
+            secs(t),
+            rate(o),
+            rate(t),
+            ratio(o, t),
+            ratio(oc, tc)
         );
+    }
+    if args.breakdown {
+        println!();
+        println!("| workload | call | calls | ours (CPU s, all runs) | reference (CPU s, all runs) |");
+        println!("| --- | --- | ---: | ---: | ---: |");
+        for (name, ours, theirs) in &breakdowns {
+            let kinds = if ours.is_empty() { theirs } else { ours };
+            for (kind, _, n) in kinds {
+                let secs = |b: &Breakdown| {
+                    b.iter()
+                        .find(|(k, _, _)| k == kind)
+                        .map(|(_, d, _)| format!("{:.3}", d.as_secs_f64()))
+                        .unwrap_or_else(|| "-".into())
+                };
+                println!("| {name} | {kind} | {n} | {} | {} |", secs(ours), secs(theirs));
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

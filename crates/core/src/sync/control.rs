@@ -128,8 +128,10 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
     };
     // Commands taking JSON read the payload as text the way sqlite3_value_text would (NULL →
     // empty text); converted here without touching the SQLite value, whose type other
-    // commands check.
+    // commands check. Only for those commands: lines can be large.
+    let takes_json = matches!(op.as_str(), "start" | "update_subscriptions" | "subscriptions");
     let converted = match call.arg(1) {
+        _ if !takes_json => None,
         ValueRef::Text(_) => None,
         ValueRef::Null => Some(String::new()),
         ValueRef::Integer(i) => Some(i.to_string()),
@@ -138,7 +140,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
     };
     let payload_str: &str = match (&converted, call.arg(1)) {
         (Some(s), _) => s.as_str(),
-        (None, ValueRef::Text(t)) => std::str::from_utf8(t).unwrap_or_default(),
+        (None, ValueRef::Text(t)) if takes_json => std::str::from_utf8(t).unwrap_or_default(),
         _ => "",
     };
     let command = decode(call, &op, payload_str)?;
@@ -166,6 +168,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
                 state,
                 raw_tables: &sync.raw_tables,
                 raw_cache: &mut sync.raw_cache,
+                statements: &mut sync.statements,
                 now_sql,
             };
             let out = sync.client.handle(event, &mut store)?;

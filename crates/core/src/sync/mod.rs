@@ -9,13 +9,16 @@
 //! [`control`] decodes `powersync_control` calls into events and dispatches them.
 
 pub mod apply;
+mod batch;
 pub mod client;
 pub mod control;
 pub mod instructions;
 pub mod options;
 pub mod protocol;
 pub mod raw_tables;
+pub mod statements;
 pub mod status;
+mod stmt;
 pub mod storage;
 
 use crate::error::Result;
@@ -24,6 +27,7 @@ use apply::RawTableCache;
 use client::SyncClient;
 use raw_tables::RawTable;
 use rusqlite::Connection;
+use statements::HotStatements;
 use std::sync::Arc;
 
 /// The sync client of one connection (idle until `powersync_control('start', …)`).
@@ -38,6 +42,8 @@ pub struct SyncState {
     raw_tables: Vec<RawTable>,
     /// Inferred raw-table statements.
     raw_cache: RawTableCache,
+    /// Statements of the hot path, owned by us.
+    statements: HotStatements,
     /// The timestamp query for this connection's SQLite (decided on first use).
     now_sql: Option<&'static str>,
 }

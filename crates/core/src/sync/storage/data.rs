@@ -1,12 +1,40 @@
-//! Storing a `data` line (spec §6.2) — the hot path of a sync. Every statement is cached;
-//! the op data text is bound straight from the decoded line without re-serialising.
+//! Storing a `data` line (spec §6.2) — the hot path of a sync.
+//!
+//! The spec describes it op by op: delete the stored ops with the op's key (supersede), then
+//! insert the op. [`insert_line`] produces exactly that database — the same rows with the same
+//! hidden rowids of `ps_oplog` — with a handful of statements per line instead of two per op:
+//!
+//! - a key is looked up in the ops stored before the line once (not at all when the bucket
+//!   had none); keys repeated within the line are resolved in memory;
+//! - deletions are collected and run as one statement by rowid;
+//! - inserts are collected and run as multi-row INSERTs.
+//!
+//! Reordering writes must not change rowids. SQLite gives an inserted row `max(rowid) + 1`,
+//! so inserts can wait while deletions go ahead as long as no deletion removes the current
+//! maximum; when one would, or when an op supersedes a pending insert other than the last
+//! one, pending writes are flushed first (see [`Batch`]).
 
 use crate::error::{Result, SqlResultExt};
-use crate::sync::protocol::{DataLine, OpType};
+use crate::sync::batch::MultiInsert;
+use crate::sync::protocol::{DataLine, OpType, OplogEntry};
+use crate::sync::statements::HotStatements;
+use crate::sync::stmt::RawStatement;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
+use std::collections::hash_map::{Entry, HashMap};
+
+/// Hasher of the per-line key map (keys come from the service; collisions only cost time).
+type FastHash = foldhash::fast::RandomState;
 
 const UPSERT_BUCKET: &str = "INSERT INTO ps_buckets (name) VALUES (?1) ON CONFLICT DO UPDATE SET last_applied_op = last_applied_op RETURNING id, last_applied_op";
-const SUPERSEDE: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2 RETURNING hash";
+/// The greatest rowid of `ps_oplog` (0 when empty), and whether bucket ?1 has ops.
+const LINE_START: &str =
+    "SELECT (SELECT ifnull(max(rowid), 0) FROM ps_oplog), EXISTS (SELECT 1 FROM ps_oplog WHERE bucket = ?1)";
+const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
+/// Stored ops of bucket ?1 whose key is in the JSON array ?2.
+const FIND_KEY: &str = "SELECT rowid, hash FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
+const DELETE_ROWIDS: &str = "DELETE FROM ps_oplog WHERE rowid IN (SELECT value FROM json_each(?1))";
+const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
 const INSERT_OP: &str = "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const UPDATED_ROW: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) VALUES (?1, ?2)";
 const CLEAR_UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL";
@@ -15,102 +43,439 @@ const CLEAR_BUCKET: &str =
     "UPDATE ps_buckets SET last_applied_op = 0, add_checksum = ?2, op_checksum = 0 WHERE id = ?1";
 const FINISH: &str = "UPDATE ps_buckets SET last_op = ?2, add_checksum = (add_checksum + ?3) & 0xffffffff, op_checksum = (op_checksum + ?4) & 0xffffffff, count_since_last = count_since_last + ?5, downloaded_size = downloaded_size + ?6 WHERE id = ?1";
 
-/// Stores the ops of one data line.
-pub fn insert_line(conn: &Connection, line: &DataLine<'_>, size: usize) -> Result<()> {
-    let (bucket, last_applied): (i64, i64) = conn
-        .prepare_cached(UPSERT_BUCKET)
-        .and_then(|mut s| s.query_row([line.bucket.as_ref()], |r| Ok((r.get(0)?, r.get(1)?))))
-        .sql_context(UPSERT_BUCKET)?;
-    if line.data.is_empty() {
-        return Ok(());
-    }
-    let mut is_empty = last_applied == 0;
-    let mut supersede = conn.prepare_cached(SUPERSEDE).sql_context(SUPERSEDE)?;
-    let mut insert = conn.prepare_cached(INSERT_OP).sql_context(INSERT_OP)?;
+/// `INSERT INTO ps_oplog` for many ops of one bucket (`?1`). `OR FAIL` changes nothing for
+/// the values we bind (never NULL where the table forbids it) but spares SQLite a statement
+/// journal: with the default ABORT, a multi-row insert inside our transaction copies every
+/// page it touches into a sub-journal first, in case it has to undo its earlier rows.
+fn insert_ops() -> MultiInsert {
+    const PREFIX: &str = "INSERT OR FAIL INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash)";
+    MultiInsert::new(
+        format!("{PREFIX} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        PREFIX,
+        "?1, $1, $2, $3, $4, $5, $6",
+        1,
+        6,
+        // 1 + 6 × 128 parameters stays below 999, the limit of SQLite builds before 3.32.
+        &[128, 32, 8, 1],
+        false,
+    )
+}
 
-    let mut add: u32 = 0;
-    let mut opsum: u32 = 0;
-    let mut last: i64 = 0;
-    let mut key = String::new();
-    for op in &line.data {
-        last = op.op_id;
-        let row = match (&op.object_type, &op.object_id) {
-            (Some(t), Some(id)) => Some((t.as_ref(), id.as_ref())),
-            _ => None,
-        };
-        key.clear();
-        if let Some((t, id)) = row {
-            key.push_str(t);
-            key.push('/');
-            key.push_str(id);
-            key.push('/');
-            key.push_str(op.subkey.as_deref().unwrap_or("null"));
+fn exec(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(p))
+        .sql_context(sql)
+        .map(drop)
+}
+
+fn max_rowid(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached(MAX_ROWID)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .sql_context(MAX_ROWID)
+}
+
+/// The supersede key of an op: `type/id/subkey` (`null` without subkey), if it has a row.
+fn key_of(op: &OplogEntry<'_>) -> Option<String> {
+    let (t, id) = (op.object_type.as_deref()?, op.object_id.as_deref()?);
+    let subkey = op.subkey.as_deref().unwrap_or("null");
+    let mut key = String::with_capacity(t.len() + id.len() + subkey.len() + 2);
+    key.push_str(t);
+    key.push('/');
+    key.push_str(id);
+    key.push('/');
+    key.push_str(subkey);
+    Some(key)
+}
+
+/// Checksum accumulators of a line (spec §6.2).
+struct Totals {
+    add: u32,
+    opsum: u32,
+    /// The bucket was never applied (or was cleared): supersedes are not recorded.
+    is_empty: bool,
+}
+
+impl Totals {
+    /// Accounts for superseded ops; returns whether the supersede is recorded.
+    fn superseded(&mut self, hashes: impl IntoIterator<Item = u32>) -> bool {
+        let mut any = false;
+        for h in hashes {
+            self.add = self.add.wrapping_add(h);
+            self.opsum = self.opsum.wrapping_sub(h);
+            any = true;
         }
+        any && !self.is_empty
+    }
+
+    fn clear(&mut self) {
+        self.add = 0;
+        self.opsum = 0;
+        self.is_empty = true;
+    }
+}
+
+/// Writes of the ops of one bucket, deferred and batched.
+///
+/// Invariant: running the pending deletions, then the pending inserts (in order, rowids
+/// assigned by SQLite), gives the database of running every op's writes in order.
+/// Deletions never change a pending insert's rowid unless they remove the table's greatest
+/// rowid (`max`), which is handled in [`Batch::delete`].
+struct Batch<'l, 'a> {
+    conn: &'l Connection,
+    /// The multi-row insert into `ps_oplog`.
+    oplog: &'l mut MultiInsert,
+    ops: &'l [OplogEntry<'a>],
+    keys: &'l [Option<String>],
+    bucket: i64,
+    /// Greatest rowid in the table (pending writes excluded).
+    max: i64,
+    /// Rowids to delete.
+    deletes: Vec<i64>,
+    /// Every PUT of the line: its op index and, once inserted, its rowid. Those from
+    /// `first_pending` on are still to be inserted.
+    puts: Vec<(usize, i64)>,
+    first_pending: usize,
+}
+
+impl Batch<'_, '_> {
+    /// Adds a PUT; returns its index in `puts`.
+    fn put(&mut self, op: usize) -> usize {
+        self.puts.push((op, 0));
+        self.puts.len() - 1
+    }
+
+    /// Runs the pending deletions.
+    fn run_deletes(&mut self) -> Result<()> {
+        if self.deletes.is_empty() {
+            return Ok(());
+        }
+        let list = serde_json::to_string(&self.deletes).expect("integers serialise");
+        exec(self.conn, DELETE_ROWIDS, [list])?;
+        self.deletes.clear();
+        Ok(())
+    }
+
+    /// Runs all pending writes.
+    fn flush(&mut self) -> Result<()> {
+        self.run_deletes()?;
+        let pending = &mut self.puts[self.first_pending..];
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let (ops, keys) = (self.ops, self.keys);
+        let shared = [ValueRef::Integer(self.bucket)];
+        self.oplog.insert(self.conn, pending.len(), &shared, |r, k| {
+            fn text(s: Option<&str>) -> ValueRef<'_> {
+                s.map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes()))
+            }
+            let i = pending[r].0;
+            let op = &ops[i];
+            let key = keys[i].as_deref();
+            match k {
+                0 => ValueRef::Integer(op.op_id),
+                1 => text(key),
+                2 => text(key.and(op.object_type.as_deref())),
+                3 => text(key.and(op.object_id.as_deref())),
+                4 => text(op.data.as_deref()),
+                _ => ValueRef::Integer(op.checksum.as_i32().into()),
+            }
+        })?;
+        // SQLite assigned max + 1, max + 2, …
+        for p in pending.iter_mut() {
+            self.max += 1;
+            p.1 = self.max;
+        }
+        self.first_pending = self.puts.len();
+        Ok(())
+    }
+
+    /// Deletes the stored row `rowid`.
+    fn delete(&mut self, rowid: i64) -> Result<()> {
+        if rowid != self.max {
+            self.deletes.push(rowid);
+        } else if self.first_pending < self.puts.len() {
+            // Pending inserts were assigned rowids while this row was the greatest: insert
+            // them first (the row is then no longer the greatest).
+            self.flush()?;
+            self.deletes.push(rowid);
+        } else {
+            // Inserts after this deletion get lower rowids: delete now, find the new max.
+            self.deletes.push(rowid);
+            self.run_deletes()?;
+            self.max = max_rowid(self.conn)?;
+        }
+        Ok(())
+    }
+
+    /// Supersedes the PUT `index` (of `puts`).
+    fn supersede_put(&mut self, index: usize) -> Result<()> {
+        if index == self.puts.len() - 1 && index >= self.first_pending {
+            // The last pending insert: as if inserted and deleted (the max goes back).
+            self.puts.pop();
+            return Ok(());
+        }
+        if index >= self.first_pending {
+            // Later inserts got their rowids while it existed: insert, then delete it.
+            self.flush()?;
+        }
+        self.delete(self.puts[index].1)
+    }
+
+    /// Starts over after a CLEAR (which the pending writes must precede).
+    fn cleared(&mut self) -> Result<()> {
+        self.max = max_rowid(self.conn)?;
+        Ok(())
+    }
+}
+
+/// What a line knows about a key.
+#[derive(Clone, Copy)]
+enum KeyState {
+    /// Stored ops with this key were looked up (and deleted); no PUT of the line holds it.
+    Gone,
+    /// The PUT `index` (of `Batch::puts`) with this hash holds it.
+    Put(usize, u32),
+}
+
+/// Stored ops of `bucket` with `key`: (rowid, hash).
+fn find_stored(
+    conn: &Connection,
+    stmt: &mut Option<RawStatement>,
+    bucket: i64,
+    key: &str,
+) -> Result<Vec<(i64, u32)>> {
+    // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
+    let stmt = match stmt {
+        Some(stmt) => stmt,
+        slot => slot.insert(RawStatement::prepare(conn, FIND_KEY.to_string())?),
+    };
+    let mut found = Vec::new();
+    stmt.query(
+        |b| {
+            b.int(1, bucket);
+            b.text(2, Some(key));
+        },
+        |row| {
+            found.push((row.int(0), row.int(1) as u32));
+            Ok(())
+        },
+    )?;
+    Ok(found)
+}
+
+/// Records a REMOVE's row in `ps_updated_rows` (when it superseded an applied op).
+fn record_removed(conn: &Connection, op: &OplogEntry<'_>) -> Result<()> {
+    match (&op.object_type, &op.object_id) {
+        (Some(t), Some(id)) => exec(conn, UPDATED_ROW, [t.as_ref(), id.as_ref()]),
+        _ => Ok(()),
+    }
+}
+
+/// CLEAR: every row of the bucket's ops becomes an updated row, the ops are deleted and the
+/// bucket's checksum is the CLEAR's.
+fn clear(conn: &Connection, bucket: i64, op: &OplogEntry<'_>, totals: &mut Totals) -> Result<()> {
+    exec(conn, CLEAR_UPDATED, [bucket])?;
+    exec(conn, CLEAR_OPS, [bucket])?;
+    exec(conn, CLEAR_BUCKET, params![bucket, op.checksum.0 as i64])?;
+    totals.clear();
+    Ok(())
+}
+
+/// The ops of a line, with deferred, batched writes (see the module docs).
+fn batched(
+    conn: &Connection,
+    statements: &mut HotStatements,
+    bucket: i64,
+    ops: &[OplogEntry<'_>],
+    max: i64,
+    stored_before: bool,
+    totals: &mut Totals,
+) -> Result<()> {
+    let keys: Vec<Option<String>> = ops.iter().map(key_of).collect();
+    // Whether ops stored before this line (and not cleared since) may hold a key. At a key's
+    // first occurrence the table holds no row of the line with that key, so a lookup finds
+    // exactly the stored ones.
+    let mut stored_before = stored_before;
+    let mut seen: HashMap<&str, KeyState, FastHash> =
+        HashMap::with_capacity_and_hasher(ops.len(), FastHash::default());
+    let find_key = &mut statements.find_key;
+    let mut batch = Batch {
+        conn,
+        oplog: statements.oplog.get_or_insert_with(insert_ops),
+        ops,
+        keys: &keys,
+        bucket,
+        max,
+        deletes: Vec::new(),
+        puts: Vec::with_capacity(ops.len()),
+        first_pending: 0,
+    };
+    for (i, op) in ops.iter().enumerate() {
         match op.op {
             OpType::Put | OpType::Remove => {
-                let mut superseded = false;
-                if row.is_some() {
-                    let mut rows = supersede.query(params![bucket, key]).sql_context(SUPERSEDE)?;
-                    while let Some(r) = rows.next().sql_context(SUPERSEDE)? {
-                        let h: i64 = r.get(0).sql_context(SUPERSEDE)?;
-                        add = add.wrapping_add(h as u32);
-                        opsum = opsum.wrapping_sub(h as u32);
-                        if !is_empty {
-                            superseded = true;
+                let mut recorded = false;
+                let state = match keys[i].as_deref() {
+                    None => None,
+                    Some(key) => Some(match seen.entry(key) {
+                        Entry::Occupied(e) => e.into_mut(),
+                        Entry::Vacant(e) => {
+                            if stored_before {
+                                let found = find_stored(conn, find_key, bucket, key)?;
+                                for &(rowid, _) in &found {
+                                    batch.delete(rowid)?;
+                                }
+                                recorded = totals.superseded(found.iter().map(|f| f.1));
+                            }
+                            e.insert(KeyState::Gone)
                         }
+                    }),
+                };
+                let mut state = state;
+                if let Some(state) = state.as_deref_mut() {
+                    if let KeyState::Put(index, hash) = *state {
+                        batch.supersede_put(index)?;
+                        recorded = totals.superseded([hash]);
                     }
+                    *state = KeyState::Gone;
                 }
                 if op.op == OpType::Remove {
-                    add = add.wrapping_add(op.checksum.0);
-                    if superseded {
-                        if let Some((t, id)) = row {
-                            conn.prepare_cached(UPDATED_ROW)
-                                .and_then(|mut s| s.execute([t, id]))
-                                .sql_context(UPDATED_ROW)?;
-                        }
+                    totals.add = totals.add.wrapping_add(op.checksum.0);
+                    if recorded {
+                        record_removed(conn, op)?;
                     }
                 } else {
-                    insert
-                        .execute(params![
+                    let index = batch.put(i);
+                    if let Some(state) = state {
+                        *state = KeyState::Put(index, op.checksum.0);
+                    }
+                    totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                }
+            }
+            OpType::Move => totals.add = totals.add.wrapping_add(op.checksum.0),
+            OpType::Clear => {
+                batch.flush()?;
+                clear(conn, bucket, op, totals)?;
+                batch.cleared()?;
+                stored_before = false;
+                seen.clear();
+            }
+        }
+    }
+    batch.flush()
+}
+
+/// The ops of a line one at a time, as the spec describes them. Used when rowids near
+/// `i64::MAX` make SQLite pick random ones, which batching cannot anticipate.
+fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &mut Totals) -> Result<()> {
+    for op in ops {
+        let key = key_of(op);
+        match op.op {
+            OpType::Put | OpType::Remove => {
+                let mut recorded = false;
+                if let Some(key) = &key {
+                    let hashes: Vec<u32> = {
+                        let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
+                        let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
+                        let mut hashes = Vec::new();
+                        while let Some(r) = rows.next().sql_context(FIND_KEY)? {
+                            hashes.push(r.get::<_, i64>(1).sql_context(FIND_KEY)? as u32);
+                        }
+                        hashes
+                    };
+                    if !hashes.is_empty() {
+                        exec(conn, DELETE_KEY, params![bucket, key])?;
+                    }
+                    recorded = totals.superseded(hashes);
+                }
+                if op.op == OpType::Remove {
+                    totals.add = totals.add.wrapping_add(op.checksum.0);
+                    if recorded {
+                        record_removed(conn, op)?;
+                    }
+                } else {
+                    let row = key
+                        .as_ref()
+                        .and(op.object_type.as_deref().zip(op.object_id.as_deref()));
+                    exec(
+                        conn,
+                        INSERT_OP,
+                        params![
                             bucket,
                             op.op_id,
-                            row.map(|_| key.as_str()),
+                            key,
                             row.map(|r| r.0),
                             row.map(|r| r.1),
                             op.data.as_deref(),
                             op.checksum.as_i32()
-                        ])
-                        .sql_context(INSERT_OP)?;
-                    opsum = opsum.wrapping_add(op.checksum.0);
+                        ],
+                    )?;
+                    totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
                 }
             }
-            OpType::Move => add = add.wrapping_add(op.checksum.0),
-            OpType::Clear => {
-                for sql in [CLEAR_UPDATED, CLEAR_OPS] {
-                    conn.prepare_cached(sql)
-                        .and_then(|mut s| s.execute([bucket]))
-                        .sql_context(sql)?;
-                }
-                conn.prepare_cached(CLEAR_BUCKET)
-                    .and_then(|mut s| s.execute(params![bucket, op.checksum.0 as i64]))
-                    .sql_context(CLEAR_BUCKET)?;
-                add = 0;
-                opsum = 0;
-                is_empty = true;
-            }
+            OpType::Move => totals.add = totals.add.wrapping_add(op.checksum.0),
+            OpType::Clear => clear(conn, bucket, op, totals)?,
         }
     }
-    conn.prepare_cached(FINISH)
-        .and_then(|mut s| {
-            s.execute(params![
-                bucket,
-                last,
-                add as i64,
-                opsum as i64,
-                line.data.len() as i64,
-                size as i64
-            ])
-        })
-        .sql_context(FINISH)?;
     Ok(())
+}
+
+/// Stores the ops of one data line.
+pub fn insert_line(
+    conn: &Connection,
+    statements: &mut HotStatements,
+    line: &DataLine<'_>,
+    size: usize,
+) -> Result<()> {
+    insert_line_with(conn, statements, line, size, false)
+}
+
+/// [`insert_line`], optionally forced to write one op at a time (tests compare the two).
+pub(super) fn insert_line_with(
+    conn: &Connection,
+    statements: &mut HotStatements,
+    line: &DataLine<'_>,
+    size: usize,
+    one_at_a_time: bool,
+) -> Result<()> {
+    let (bucket, last_applied): (i64, i64) = conn
+        .prepare_cached(UPSERT_BUCKET)
+        .and_then(|mut s| s.query_row([line.bucket.as_ref()], |r| Ok((r.get(0)?, r.get(1)?))))
+        .sql_context(UPSERT_BUCKET)?;
+    let Some(last) = line.data.last() else {
+        return Ok(());
+    };
+    let (max, stored_before): (i64, bool) = conn
+        .prepare_cached(LINE_START)
+        .and_then(|mut s| s.query_row([bucket], |r| Ok((r.get(0)?, r.get(1)?))))
+        .sql_context(LINE_START)?;
+    let mut totals = Totals {
+        add: 0,
+        opsum: 0,
+        is_empty: last_applied == 0,
+    };
+    if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
+        one_by_one(conn, bucket, &line.data, &mut totals)?;
+    } else {
+        batched(
+            conn,
+            statements,
+            bucket,
+            &line.data,
+            max,
+            stored_before,
+            &mut totals,
+        )?;
+    }
+    exec(
+        conn,
+        FINISH,
+        params![
+            bucket,
+            last.op_id,
+            totals.add as i64,
+            totals.opsum as i64,
+            line.data.len() as i64,
+            size as i64
+        ],
+    )
 }

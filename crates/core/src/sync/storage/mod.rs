@@ -17,6 +17,7 @@ use crate::sync::client::store::{ApplyMode, ChecksumFailure, SubscriptionRow, Sy
 use crate::sync::options::StreamKey;
 use crate::sync::protocol::DataLine;
 use crate::sync::raw_tables::RawTable;
+use crate::sync::statements::HotStatements;
 use crate::sync::status::PriorityStatus;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -49,6 +50,8 @@ pub struct SqlStore<'a> {
     pub raw_tables: &'a [RawTable],
     /// Inferred raw-table statements.
     pub raw_cache: &'a mut RawTableCache,
+    /// Statements of the hot path.
+    pub statements: &'a mut HotStatements,
     /// The timestamp query for this SQLite version.
     pub now_sql: &'static str,
 }
@@ -163,7 +166,7 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> Result<()> {
-        data::insert_line(self.conn, line, size)
+        data::insert_line(self.conn, self.statements, line, size)
     }
 
     fn validate_checksums(&mut self, buckets: &[(&str, u32)]) -> Result<Vec<ChecksumFailure>> {
@@ -209,9 +212,9 @@ impl SyncStore for SqlStore<'_> {
 
     fn apply(&mut self, mode: ApplyMode<'_>, now: i64) -> Result<()> {
         let (conn, raw_tables) = (self.conn, self.raw_tables);
-        let cache = &mut *self.raw_cache;
+        let (cache, statements) = (&mut *self.raw_cache, &mut *self.statements);
         self.state
-            .while_syncing_local(|| apply::sync_local(conn, raw_tables, cache, mode))?;
+            .while_syncing_local(|| apply::sync_local(conn, raw_tables, cache, statements, mode))?;
         apply::record_sync(conn, mode, now)
     }
 

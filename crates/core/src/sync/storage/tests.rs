@@ -23,6 +23,7 @@ fn with_store<T>(conn: &Connection, f: impl FnOnce(&mut SqlStore<'_>) -> T) -> T
         state: &state,
         raw_tables: &[],
         raw_cache: &mut cache,
+        statements: &mut Default::default(),
         now_sql: super::time::now_sql(rusqlite::version_number()),
     };
     f(&mut store)
@@ -208,4 +209,80 @@ fn now_has_millisecond_resolution() {
         assert_eq!(now % 1000, 0);
         assert!(now > 1_700_000_000_000_000);
     });
+}
+
+/// Batched writes of data lines leave exactly the database (rowids included) of writing one
+/// op at a time, on random lines full of repeated keys, CLEARs, applied buckets and gaps in
+/// the rowids.
+#[test]
+fn batched_lines_match_one_op_at_a_time() {
+    let (batched, single) = (db(), db());
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut below = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let dump = |conn: &Connection| -> Vec<String> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT rowid, * FROM ps_oplog ORDER BY rowid",
+            "SELECT * FROM ps_buckets ORDER BY id",
+            "SELECT * FROM ps_updated_rows",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..n)
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            out.extend(rows.map(|r| format!("{:?}", r.unwrap())));
+        }
+        out
+    };
+    let mut op_id = 0;
+    for round in 0..400 {
+        let bucket = format!("b{}", below(3));
+        let n = below(if round % 10 == 0 { 300 } else { 12 }) + 1;
+        let ops: Vec<String> = (0..n)
+            .map(|_| {
+                op_id += 1;
+                let row = format!("r{}", below(10));
+                let checksum = below(1 << 32);
+                match below(100) {
+                    0..=59 => {
+                        let subkey = if below(5) == 0 { r#","subkey":"s""# } else { "" };
+                        format!(r#"{{"op_id":"{op_id}","op":"PUT","object_type":"items","object_id":"{row}","checksum":{checksum},"data":"{{}}"{subkey}}}"#)
+                    }
+                    60..=84 => format!(r#"{{"op_id":"{op_id}","op":"REMOVE","object_type":"items","object_id":"{row}","checksum":{checksum}}}"#),
+                    85..=89 => format!(r#"{{"op_id":"{op_id}","op":"PUT","checksum":{checksum},"data":null}}"#),
+                    90..=97 => format!(r#"{{"op_id":"{op_id}","op":"MOVE","checksum":{checksum}}}"#),
+                    _ => format!(r#"{{"op_id":"{op_id}","op":"CLEAR","checksum":{checksum}}}"#),
+                }
+            })
+            .collect();
+        let json = format!(r#"{{"data":{{"bucket":"{bucket}","data":[{}]}}}}"#, ops.join(","));
+        let crate::sync::protocol::SyncLine::Data(line) = parse_text(&json).unwrap() else {
+            panic!()
+        };
+        let side_effect = match below(10) {
+            // An apply: supersedes are recorded from now on.
+            0 => Some("UPDATE ps_buckets SET last_applied_op = last_op"),
+            // Gaps: delete the greatest or a random op.
+            1 => Some("DELETE FROM ps_oplog WHERE rowid = (SELECT max(rowid) FROM ps_oplog)"),
+            2 => Some("DELETE FROM ps_oplog WHERE rowid % 7 = 3"),
+            _ => None,
+        };
+        for (conn, one) in [(&batched, false), (&single, true)] {
+            super::data::insert_line_with(conn, &mut Default::default(), &line, json.len(), one).unwrap();
+            if let Some(sql) = side_effect {
+                conn.execute_batch(sql).unwrap();
+            }
+        }
+        assert_eq!(dump(&batched), dump(&single), "round {round}: {json}");
+    }
 }

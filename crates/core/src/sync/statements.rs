@@ -1,0 +1,29 @@
+//! The statements of the sync hot path that the sync client owns (see [`super::stmt`]), kept
+//! per connection for as long as the sync state.
+
+use super::batch::MultiInsert;
+use super::stmt::RawStatement;
+use std::collections::HashMap;
+
+/// Prepared on first use.
+#[derive(Default)]
+pub struct HotStatements {
+    /// Multi-row inserts into `ps_oplog`.
+    pub(crate) oplog: Option<MultiInsert>,
+    /// Stored ops of a bucket with a key.
+    pub(crate) find_key: Option<RawStatement>,
+    /// Multi-row puts into `ps_data__<type>`, by type.
+    pub(crate) data_puts: HashMap<String, MultiInsert>,
+    /// Multi-row plain inserts into `ps_data__<type>` (tables that were empty), by type.
+    pub(crate) data_inserts: HashMap<String, MultiInsert>,
+    /// Multi-row puts into `ps_untyped`.
+    pub(crate) untyped_puts: Option<MultiInsert>,
+}
+
+impl std::fmt::Debug for HotStatements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotStatements")
+            .field("data_puts", &self.data_puts.len())
+            .finish_non_exhaustive()
+    }
+}
