@@ -3,6 +3,11 @@
 //!
 //! Measured the way SDKs run it: a file database in WAL mode, `synchronous=NORMAL`, a 50 MB
 //! page cache, each `powersync_control` call in its own transaction.
+//!
+//! For profiling: `--only ours` runs one side; the measured calls go through
+//! `measured_call` (`valgrind --tool=callgrind --toggle-collect='*measured_call*'` counts
+//! just them); `--marks` prints the CLOCK_MONOTONIC span of the measured calls (to cut a
+//! `perf record -k CLOCK_MONOTONIC` profile) and the final page count.
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -40,6 +45,10 @@ struct Args {
     /// Runs of each workload per implementation (alternating); medians are reported.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Print to stderr the monotonic-clock span of each measured phase and the database's
+    /// final page count.
+    #[arg(long)]
+    marks: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -321,23 +330,29 @@ struct Timing {
     cpu: Duration,
 }
 
-fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> anyhow::Result<Timing> {
+/// Seconds on CLOCK_MONOTONIC (the clock `perf record -k CLOCK_MONOTONIC` stamps samples with).
+fn monotonic() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the struct it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+fn run(
+    which: Impl<'_>,
+    w: &Workload,
+    dir: &Path,
+    breakdown: &mut Breakdown,
+    marks: bool,
+) -> anyhow::Result<Timing> {
     let conn = open(which, dir)?;
     for c in &w.setup {
         call(&conn, c)?;
     }
-    let mono = || {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: writes the struct it is given.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-    };
-    if std::env::var_os("PS_BENCH_MARK").is_some() {
-        eprintln!("MARK start {:.6}", mono());
-    }
+    let mark_start = monotonic();
     let started = Instant::now();
     let cpu_started = thread_cpu_time();
     for c in &w.measured {
@@ -352,9 +367,7 @@ fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> 
             None => breakdown.push((c.kind.clone(), d, 1)),
         }
     }
-    if std::env::var_os("PS_BENCH_MARK").is_some() {
-        eprintln!("MARK end {:.6}", mono());
-    }
+    let mark_end = monotonic();
     let elapsed = Timing {
         wall: started.elapsed(),
         cpu: thread_cpu_time() - cpu_started,
@@ -363,9 +376,16 @@ fn run(which: Impl<'_>, w: &Workload, dir: &Path, breakdown: &mut Breakdown) -> 
     if rows == 0 {
         bail!("no rows were applied");
     }
-    if std::env::var_os("PS_BENCH_MARK").is_some() {
+    if marks {
         let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        eprintln!("MARK {which:?} pages {pages}");
+        let side = match which {
+            Impl::Ours => "ours",
+            Impl::Reference(_) => "reference",
+        };
+        eprintln!(
+            "{} ({side}): measured from {mark_start:.6} to {mark_end:.6} (CLOCK_MONOTONIC), {pages} pages",
+            w.name
+        );
     }
     Ok(elapsed)
 }
@@ -393,10 +413,16 @@ fn main() -> anyhow::Result<()> {
         let (mut theirs, mut ours) = (Vec::new(), Vec::new());
         for _ in 0..args.repeat.max(1) {
             if args.only != Some(Only::Ours) {
-                theirs.push(run(Impl::Reference(&reference), &w, &dir, &mut b_theirs)?);
+                theirs.push(run(
+                    Impl::Reference(&reference),
+                    &w,
+                    &dir,
+                    &mut b_theirs,
+                    args.marks,
+                )?);
             }
             if args.only != Some(Only::Reference) {
-                ours.push(run(Impl::Ours, &w, &dir, &mut b_ours)?);
+                ours.push(run(Impl::Ours, &w, &dir, &mut b_ours, args.marks)?);
             }
         }
         breakdowns.push((w.name.clone(), b_ours, b_theirs));

@@ -347,3 +347,25 @@ fn triggers_on_synced_tables() {
     assert!(failed.is_err(), "{failed:?}");
     common::report("sync_randomized/triggers_on_synced_tables", s.cases);
 }
+
+/// The statements the sync client keeps (its own and rusqlite's cached ones) are finalized
+/// before the connection closes: closing succeeds.
+#[test]
+fn closing_after_a_sync_succeeds() {
+    let conn = common::open_ours();
+    init(&conn, SCHEMA);
+    let line = |v: Json| Payload::Text(v.to_string());
+    let ops: Vec<Json> = (1..=300)
+        .map(|i| put(i, &format!("r{}", i % 50), 1, r#"{"col":"x"}"#))
+        .collect();
+    for (op, payload) in [
+        ("start", Payload::Null),
+        ("line_text", line(checkpoint(300, None, &[("a", 300, 3, None)]))),
+        ("line_text", line(data_line("a", json!(ops)))),
+        ("line_text", line(partial(300, 3))),
+        ("line_text", line(complete(300))),
+    ] {
+        call(&conn, op, &payload).unwrap();
+    }
+    conn.close().map_err(|(_, e)| e).unwrap();
+}

@@ -31,7 +31,7 @@ const UPSERT_BUCKET: &str = "INSERT INTO ps_buckets (name) VALUES (?1) ON CONFLI
 const LINE_START: &str =
     "SELECT (SELECT ifnull(max(rowid), 0) FROM ps_oplog), EXISTS (SELECT 1 FROM ps_oplog WHERE bucket = ?1)";
 const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
-/// Stored ops of bucket ?1 whose key is in the JSON array ?2.
+/// Stored ops of bucket ?1 with key ?2.
 const FIND_KEY: &str = "SELECT rowid, hash FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
 const DELETE_ROWIDS: &str = "DELETE FROM ps_oplog WHERE rowid IN (SELECT value FROM json_each(?1))";
 const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";

@@ -1,9 +1,10 @@
 //! SQL storage of the sync client: [`SqlStore`] implements the state machine's
 //! [`SyncStore`] over the `ps_*` tables with cached prepared statements.
 //!
-//! Every statement is run through `prepare_cached` on the long-lived connection kept in
-//! `SyncState`, so it is compiled once per connection. rusqlite resets a statement when its
-//! `Rows` or `execute` finishes, so none is left mid-step when a call returns.
+//! Statements are compiled once per connection: most through `prepare_cached` on the
+//! long-lived connection kept in `SyncState`, the few run per op or per row as our own
+//! statements (`sync::stmt`, kept in [`HotStatements`]). Both are reset when their
+//! execution finishes, so none is left mid-step when a call returns.
 
 mod data;
 pub mod kv;
