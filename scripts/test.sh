@@ -8,8 +8,11 @@ cargo build --release -p powersync-loadable
 cargo build --release -p powersync-static
 rm -f target/differential-cases.txt
 status=0
-cargo test --release --no-fail-fast "$@" || status=$?
+cargo test --release --no-fail-fast "$@" 2>&1 | tee target/test-output.txt || status=$?
 echo
 echo "== differential suites (ours vs the reference, same inputs) =="
 sort target/differential-cases.txt 2>/dev/null || echo "(none ran: reference unavailable?)"
+# One closing line over all test binaries (cargo's last block is the doc-tests, often empty).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.txt
 exit $status
