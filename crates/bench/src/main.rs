@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 #[derive(Parser)]
 #[command(about = "Sync throughput: ours vs the reference PowerSync extension")]
 struct Args {
-    /// Path of the reference extension (default: target/reference/libpowersync_x64.linux.so,
-    /// fetched by scripts/fetch-reference.sh).
+    /// Path of the reference extension (default: target/reference/libpowersync.so,
+    /// built by scripts/build-reference.sh).
     #[arg(long)]
     reference: Option<PathBuf>,
     /// Initial-sync sizes (total ops over 10 buckets).
@@ -396,10 +396,10 @@ fn main() -> anyhow::Result<()> {
     let reference = args
         .reference
         .clone()
-        .unwrap_or_else(|| root.join("target/reference/libpowersync_x64.linux.so"));
+        .unwrap_or_else(|| root.join("target/reference/libpowersync.so"));
     if !reference.exists() {
         bail!(
-            "{} not found: run scripts/fetch-reference.sh",
+            "{} not found: run scripts/build-reference.sh",
             reference.display()
         );
     }

@@ -124,9 +124,9 @@ fn replay_example_session_json_and_bson() {
 
 #[test]
 fn replay_matches_the_reference_instruction_for_instruction() {
-    let reference = root().join("target/reference/libpowersync_x64.linux.so");
+    let reference = root().join("target/reference/libpowersync.so");
     if !reference.exists() {
-        eprintln!("!!! SKIPPED: reference extension missing (scripts/fetch-reference.sh) !!!");
+        eprintln!("!!! SKIPPED: reference extension missing (scripts/build-reference.sh) !!!");
         return;
     }
     for file in ["examples/session.ndjson", "examples/session.bson"] {

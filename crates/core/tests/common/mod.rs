@@ -1,8 +1,8 @@
 //! Shared harness for integration and differential tests.
 //!
 //! Differential tests run the same input through our implementation and through the reference
-//! extension (PowerSync core v0.5.3, fetched from npm by `scripts/fetch-reference.sh`), then
-//! compare results. When the reference cannot be fetched they print a loud SKIPPED line.
+//! extension (PowerSync core v0.5.4, built from crates.io by `scripts/build-reference.sh`), then
+//! compare results. When the reference cannot be built they print a loud SKIPPED line.
 #![allow(dead_code)]
 
 use rusqlite::types::Value;
@@ -24,7 +24,7 @@ pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
 }
 
-/// Path of the reference extension, fetching it on first use. `None` if unavailable.
+/// Path of the reference extension, building it on first use. `None` if unavailable.
 pub fn reference_path() -> Option<PathBuf> {
     static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -32,13 +32,13 @@ pub fn reference_path() -> Option<PathBuf> {
             return Some(PathBuf::from(p));
         }
         let root = workspace_root();
-        let file = root.join("target/reference/libpowersync_x64.linux.so");
+        let file = root.join("target/reference/libpowersync.so");
         if !file.exists() {
             let status = std::process::Command::new("bash")
-                .arg(root.join("scripts/fetch-reference.sh"))
+                .arg(root.join("scripts/build-reference.sh"))
                 .status();
             if !matches!(status, Ok(s) if s.success()) {
-                eprintln!("!!! SKIPPED: the reference extension could not be fetched (npm pack @powersync/node@1.1.0); differential tests do not run !!!");
+                eprintln!("!!! SKIPPED: the reference extension (core 0.5.4) could not be built (scripts/build-reference.sh); differential tests do not run !!!");
                 return None;
             }
         }
