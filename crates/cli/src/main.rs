@@ -14,6 +14,7 @@ macro_rules! out {
     }};
 }
 
+mod doctor;
 mod replay;
 mod shell;
 
@@ -34,6 +35,10 @@ enum Command {
     /// Replay recorded sync lines (NDJSON or BSON) through `powersync_control` into a
     /// database, printing the instructions (or a progress bar and a summary).
     Replay(replay::ReplayArgs),
+    /// Check a database for the states that stop sync in the field (stuck write gate,
+    /// oplog/data inconsistencies, leftover tables, unknown schema version), explain each, and
+    /// with `--fix` repair what is safe to repair. Never changes `ps_crud`.
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +46,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Sql(args) => shell::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }

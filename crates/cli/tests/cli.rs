@@ -171,3 +171,67 @@ fn replay_reports_the_failing_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn doctor_explains_a_stuck_write_gate_and_fixes_it() {
+    let dir = std::env::temp_dir().join(format!("powersync-cli-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("app.db");
+    let _ = std::fs::remove_file(&db);
+    let db = db.to_str().unwrap();
+    let (ok, _, err) = powersync(
+        &[
+            "replay",
+            "--schema",
+            "examples/schema.json",
+            "--db",
+            db,
+            "examples/session.ndjson",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = powersync(&["doctor", db], None);
+    assert!(ok);
+    assert_eq!(out, "ok: 13 checks passed, nothing found\n");
+
+    // A local write whose upload was completed without a write checkpoint.
+    let (ok, _, err) = powersync(
+        &[
+            "sql",
+            db,
+            "INSERT INTO lists (id, name) VALUES (uuid(), 'x'); DELETE FROM ps_crud;",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = powersync(&["doctor", db], None);
+    assert!(!ok, "problems exit with status 1");
+    assert!(
+        out.starts_with("PROBLEM [write-gate-stuck] Downloaded data is held back:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    --fix would remove the write-gate target"),
+        "{out}"
+    );
+
+    let (ok, out, _) = powersync(&["doctor", "--fix", db], None);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("    repaired: remove the write-gate target"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("after repair:\nok: 13 checks passed, nothing found\n"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn doctor_names_a_missing_file() {
+    let (ok, _, err) = powersync(&["doctor", "/nonexistent/app.db"], None);
+    assert!(!ok);
+    assert!(err.contains("/nonexistent/app.db: no such file"), "{err}");
+}

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod crud;
+pub mod doctor;
 pub mod error;
 pub mod migrations;
 pub mod schema;
