@@ -1,35 +1,47 @@
-//! `powersync-bench`: runs the same generated sync workload through our library and through
-//! the reference extension in one run, and prints the throughput ratio.
+//! `powersync-bench`: runs the same generated workloads through our library, through the
+//! reference extension and (for initial syncs) through plain SQLite writing the same rows, in
+//! one run, and prints time, throughput, bytes read and written per op, fsyncs and peak memory.
 //!
-//! Measured the way SDKs run it: a file database in WAL mode, `synchronous=NORMAL`, a 50 MB
-//! page cache, each `powersync_control` call in its own transaction.
+//! Measured the way SDKs run: a file database in WAL mode, `synchronous=NORMAL`,
+//! `cache_size=-51200`, `journal_size_limit=6291456`, each call in its own
+//! `BEGIN IMMEDIATE … COMMIT`. See `workload.rs` for what the workloads contain.
 //!
-//! For profiling: `--only ours` runs one side; the measured calls go through
-//! `measured_call` (`valgrind --tool=callgrind --toggle-collect='*measured_call*'` counts
-//! just them); `--marks` prints the CLOCK_MONOTONIC span of the measured calls (to cut a
+//! For profiling: `--only ours` runs one side; the measured calls go through `measured_call`
+//! (`valgrind --tool=callgrind --toggle-collect='*measured_call*'` counts just them); `--marks`
+//! prints the CLOCK_MONOTONIC span of the measured calls (to cut a
 //! `perf record -k CLOCK_MONOTONIC` profile) and the final page count.
+
+mod measure;
+mod vfs;
+mod workload;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use rusqlite::types::Value;
+use measure::{measure, monotonic, thread_cpu_time, Cost};
 use rusqlite::Connection;
-use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use workload::{Call, Ids, Step, Workload, SCHEMA};
 
 #[derive(Parser)]
-#[command(about = "Sync throughput: ours vs the reference PowerSync extension")]
+#[command(about = "Sync and local-write cost: ours vs the reference PowerSync extension vs plain SQLite")]
 struct Args {
-    /// Path of the reference extension (default: target/reference/libpowersync.so,
-    /// built by scripts/build-reference.sh).
+    /// Path of the reference extension (default: target/reference/libpowersync.so, built by
+    /// scripts/build-reference.sh).
     #[arg(long)]
     reference: Option<PathBuf>,
     /// Initial-sync sizes (total ops over 10 buckets).
     #[arg(long, value_delimiter = ',', default_values_t = vec![100_000usize, 1_000_000])]
     ops: Vec<usize>,
-    /// Rows in the database before the incremental checkpoints.
-    #[arg(long, default_value_t = 100_000)]
+    /// Row ids: random UUIDv4 (what apps use) or sequential (`b{bucket}-{i}`).
+    #[arg(long, value_enum, default_value_t = Ids::Uuid)]
+    ids: Ids,
+    /// Rows in the database before the incremental checkpoints and the local writes.
+    #[arg(long, default_value_t = 1_000_000)]
     incremental_base: usize,
+    /// Local writes through the view (one transaction each).
+    #[arg(long, default_value_t = 10_000)]
+    local_writes: usize,
     /// Only run workloads whose name contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -57,203 +69,26 @@ enum Only {
     Reference,
 }
 
-const BUCKETS: usize = 10;
-const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","type":"TEXT"},{"name":"description","type":"TEXT"},{"name":"n","type":"INTEGER"},{"name":"r","type":"REAL"}]}]}"#;
-
-/// One `powersync_control` call.
-#[derive(Clone)]
-struct Call {
-    op: &'static str,
-    payload: Value,
-    /// What the call is, for `--breakdown`: the op, or the line type of a line.
-    kind: String,
-}
-
-/// A workload: calls to set up (not timed) and calls to measure.
-struct Workload {
-    name: String,
-    ops: usize,
-    setup: Vec<Call>,
-    measured: Vec<Call>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Json,
-    Bson,
-}
-
-fn line(encoding: Encoding, value: serde_json::Value) -> Call {
-    let kind = value
-        .as_object()
-        .and_then(|o| o.keys().next().cloned())
-        .unwrap_or_default();
-    match encoding {
-        Encoding::Json => Call {
-            op: "line_text",
-            payload: Value::Text(value.to_string()),
-            kind,
-        },
-        Encoding::Bson => {
-            let doc = bson::to_document(&value).expect("JSON lines are valid BSON documents");
-            let mut bytes = Vec::new();
-            doc.to_writer(&mut bytes).expect("in-memory write");
-            Call {
-                op: "line_binary",
-                payload: Value::Blob(bytes),
-                kind,
-            }
-        }
-    }
-}
-
-fn op_checksum(op_id: usize) -> u32 {
-    // A cheap deterministic spread over the whole u32 range (exercises wrapping sums).
-    (op_id as u32).wrapping_mul(2_654_435_761)
-}
-
-fn row(id: usize, version: usize) -> String {
-    json!({
-        "name": format!("item {id}"),
-        "description": format!("description of item {id}, version {version}, with some padding text"),
-        "n": id,
-        "r": id as f64 / 7.0,
-    })
-    .to_string()
-}
-
-/// Builds the lines of an initial sync of `ops` rows over 10 buckets.
-/// Returns the lines, the per-bucket checksums and the last op id.
-fn initial_sync(encoding: Encoding, ops: usize, per_line: usize) -> (Vec<Call>, Vec<u32>, usize) {
-    let mut checksums = vec![0u32; BUCKETS];
-    let mut data_lines = Vec::new();
-    let per_bucket = ops / BUCKETS;
-    let mut op_id = 0;
-    for (b, checksum) in checksums.iter_mut().enumerate() {
-        let mut start = 0;
-        while start < per_bucket {
-            let end = (start + per_bucket.min(per_line)).min(per_bucket);
-            let entries: Vec<_> = (start..end)
-                .map(|i| {
-                    op_id += 1;
-                    let cs = op_checksum(op_id);
-                    *checksum = checksum.wrapping_add(cs);
-                    json!({"op_id": op_id.to_string(), "op": "PUT", "object_type": "items",
-                           "object_id": format!("b{b}-{i}"), "checksum": cs, "subkey": null,
-                           "data": row(b * per_bucket + i, 0)})
-                })
-                .collect();
-            data_lines.push(line(
-                encoding,
-                json!({"data": {"bucket": format!("bucket{b}"), "data": entries}}),
-            ));
-            start = end;
-        }
-    }
-    let mut calls = vec![checkpoint(encoding, op_id, &checksums, per_bucket)];
-    calls.extend(data_lines);
-    calls.push(line(
-        encoding,
-        json!({"checkpoint_complete": {"last_op_id": op_id.to_string()}}),
-    ));
-    (calls, checksums, op_id)
-}
-
-fn checkpoint(encoding: Encoding, last: usize, checksums: &[u32], count: usize) -> Call {
-    let buckets: Vec<_> = checksums
-        .iter()
-        .enumerate()
-        .map(|(b, cs)| json!({"bucket": format!("bucket{b}"), "checksum": cs, "priority": 3, "count": count}))
-        .collect();
-    line(
-        encoding,
-        json!({"checkpoint": {"last_op_id": last.to_string(), "write_checkpoint": null, "buckets": buckets}}),
-    )
-}
-
-fn start_call() -> Call {
-    Call {
-        op: "start",
-        payload: Value::Text(
-            json!({"schema": serde_json::from_str::<serde_json::Value>(SCHEMA).unwrap()}).to_string(),
-        ),
-        kind: "start".into(),
-    }
-}
-
-fn workloads(args: &Args) -> Vec<Workload> {
-    let mut out = Vec::new();
-    for &ops in &args.ops {
-        for encoding in [Encoding::Json, Encoding::Bson] {
-            let name = format!(
-                "initial sync {ops} ops, 10 buckets, {}",
-                if encoding == Encoding::Json {
-                    "JSON"
-                } else {
-                    "BSON"
-                }
-            );
-            let (lines, _, _) = initial_sync(encoding, ops, args.ops_per_line);
-            let mut measured = vec![start_call()];
-            measured.extend(lines);
-            out.push(Workload {
-                name,
-                ops,
-                setup: vec![],
-                measured,
-            });
-        }
-    }
-    // 100 incremental checkpoints of 100 changed rows over a database of `incremental_base` rows.
-    let base = args.incremental_base;
-    let (mut setup, mut checksums, mut op_id) = initial_sync(Encoding::Json, base, args.ops_per_line);
-    setup.insert(0, start_call());
-    let per_bucket = base / BUCKETS;
-    let mut measured = Vec::new();
-    for round in 0..100 {
-        let bucket = round % BUCKETS;
-        let entries: Vec<_> = (0..100)
-            .map(|k| {
-                op_id += 1;
-                let cs = op_checksum(op_id);
-                checksums[bucket] = checksums[bucket].wrapping_add(cs);
-                let i = (round * 100 + k) % per_bucket;
-                json!({"op_id": op_id.to_string(), "op": "PUT", "object_type": "items",
-                       "object_id": format!("b{bucket}-{i}"), "checksum": cs, "subkey": null,
-                       "data": row(bucket * per_bucket + i, round + 1)})
-            })
-            .collect();
-        measured.push(line(
-            Encoding::Json,
-            json!({"checkpoint_diff": {"last_op_id": op_id.to_string(), "write_checkpoint": null, "removed_buckets": [],
-                   "updated_buckets": [{"bucket": format!("bucket{bucket}"), "checksum": checksums[bucket], "priority": 3, "count": per_bucket + 100 * (round / BUCKETS + 1)}]}}),
-        ));
-        measured.push(line(
-            Encoding::Json,
-            json!({"data": {"bucket": format!("bucket{bucket}"), "data": entries}}),
-        ));
-        measured.push(line(
-            Encoding::Json,
-            json!({"checkpoint_complete": {"last_op_id": op_id.to_string()}}),
-        ));
-    }
-    out.push(Workload {
-        name: format!("100 incremental checkpoints x 100 rows over {base} rows, JSON"),
-        ops: 10_000,
-        setup,
-        measured,
-    });
-    if let Some(filter) = &args.filter {
-        out.retain(|w| w.name.contains(filter.as_str()));
-    }
-    out
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Impl<'a> {
     Ours,
     Reference(&'a Path),
+    /// Plain SQLite writing the rows of an initial sync into one table, in one transaction.
+    Plain,
 }
+
+impl Impl<'_> {
+    fn label(&self) -> &'static str {
+        match self {
+            Impl::Ours => "ours",
+            Impl::Reference(_) => "reference",
+            Impl::Plain => "plain SQLite",
+        }
+    }
+}
+
+/// The pragmas SDKs set.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -51200; PRAGMA journal_size_limit = 6291456;";
 
 fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
     let path = dir.join("bench.db");
@@ -268,10 +103,13 @@ fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
             let _guard = rusqlite::LoadExtensionGuard::new(&conn)?;
             conn.load_extension(lib, Some("sqlite3_powersync_init"))?;
         },
+        Impl::Plain => {
+            conn.execute_batch(PRAGMAS)?;
+            conn.execute_batch("CREATE TABLE items(id TEXT PRIMARY KEY NOT NULL, data TEXT)")?;
+            return Ok(conn);
+        }
     }
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -50000;",
-    )?;
+    conn.execute_batch(PRAGMAS)?;
     conn.execute_batch("BEGIN")?;
     conn.query_row("SELECT powersync_init()", [], |_| Ok(()))?;
     conn.query_row("SELECT powersync_replace_schema(?)", [SCHEMA], |_| Ok(()))?;
@@ -287,12 +125,21 @@ fn measured_call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
 }
 
 fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
-    conn.execute_batch("BEGIN")?;
-    let result = conn.query_row(
-        "SELECT powersync_control(?, ?)",
-        rusqlite::params![c.op, c.payload],
-        |r| r.get::<_, String>(0),
-    );
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = match &c.step {
+        Step::Control { op, payload } => conn
+            .query_row(
+                "SELECT powersync_control(?, ?)",
+                rusqlite::params![op, payload],
+                |r| r.get::<_, String>(0),
+            )
+            .with_context(|| format!("powersync_control('{op}')")),
+        Step::Sql { sql, params } => conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+            .map(|_| String::new())
+            .with_context(|| sql.to_string()),
+    };
     match result {
         Ok(out) => {
             conn.execute_batch("COMMIT")?;
@@ -303,7 +150,7 @@ fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
         }
         Err(e) => {
             conn.execute_batch("ROLLBACK")?;
-            Err(e).with_context(|| format!("powersync_control('{}')", c.op))
+            Err(e)
         }
     }
 }
@@ -311,93 +158,107 @@ fn call(conn: &Connection, c: &Call) -> anyhow::Result<()> {
 /// CPU time spent per call kind, in order of first appearance.
 type Breakdown = Vec<(String, Duration, usize)>;
 
-/// CPU time (user + system) of the calling thread: unlike wall-clock time, barely affected
-/// by other processes competing for the cores.
-fn thread_cpu_time() -> Duration {
-    // SAFETY: getrusage only writes the struct it is given.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
-        usage
-    };
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-/// Wall-clock and CPU time of the measured calls.
-struct Timing {
-    wall: Duration,
-    cpu: Duration,
-}
-
-/// Seconds on CLOCK_MONOTONIC (the clock `perf record -k CLOCK_MONOTONIC` stamps samples with).
-fn monotonic() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the struct it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
 fn run(
     which: Impl<'_>,
     w: &Workload,
     dir: &Path,
     breakdown: &mut Breakdown,
     marks: bool,
-) -> anyhow::Result<Timing> {
+) -> anyhow::Result<Cost> {
     let conn = open(which, dir)?;
-    for c in &w.setup {
-        call(&conn, c)?;
-    }
     let mark_start = monotonic();
-    let started = Instant::now();
-    let cpu_started = thread_cpu_time();
-    for c in &w.measured {
-        let t = thread_cpu_time();
-        measured_call(&conn, c)?;
-        let d = thread_cpu_time() - t;
-        match breakdown.iter_mut().find(|(k, _, _)| *k == c.kind) {
-            Some(e) => {
-                e.1 += d;
-                e.2 += 1;
-            }
-            None => breakdown.push((c.kind.clone(), d, 1)),
+    let (result, cost) = match which {
+        Impl::Plain => {
+            let rows = w
+                .floor
+                .as_ref()
+                .context("no plain-SQLite floor for this workload")?;
+            measure(|| -> anyhow::Result<()> {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                {
+                    let mut stmt = conn.prepare("INSERT INTO items (id, data) VALUES (?, ?)")?;
+                    for (id, data) in rows {
+                        stmt.execute([id, data])?;
+                    }
+                }
+                conn.execute_batch("COMMIT")?;
+                Ok(())
+            })
         }
-    }
-    let mark_end = monotonic();
-    let elapsed = Timing {
-        wall: started.elapsed(),
-        cpu: thread_cpu_time() - cpu_started,
+        _ => {
+            for c in &w.setup {
+                call(&conn, c)?;
+            }
+            measure(|| -> anyhow::Result<()> {
+                for c in &w.measured {
+                    let t = thread_cpu_time();
+                    measured_call(&conn, c)?;
+                    let d = thread_cpu_time() - t;
+                    match breakdown.iter_mut().find(|(k, _, _)| *k == c.kind) {
+                        Some(e) => {
+                            e.1 += d;
+                            e.2 += 1;
+                        }
+                        None => breakdown.push((c.kind.clone(), d, 1)),
+                    }
+                }
+                Ok(())
+            })
+        }
     };
-    let rows: i64 = conn.query_row("SELECT count(*) FROM ps_data__items", [], |r| r.get(0))?;
+    result?;
+    let mark_end = monotonic();
+    let table = if matches!(which, Impl::Plain) {
+        "items"
+    } else {
+        "ps_data__items"
+    };
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
     if rows == 0 {
-        bail!("no rows were applied");
+        bail!("{}: no rows were applied", w.name);
     }
     if marks {
         let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        let side = match which {
-            Impl::Ours => "ours",
-            Impl::Reference(_) => "reference",
-        };
         eprintln!(
-            "{} ({side}): measured from {mark_start:.6} to {mark_end:.6} (CLOCK_MONOTONIC), {pages} pages",
-            w.name
+            "{} ({}): measured from {mark_start:.6} to {mark_end:.6} (CLOCK_MONOTONIC), {pages} pages",
+            w.name,
+            which.label()
         );
     }
-    Ok(elapsed)
+    Ok(cost)
+}
+
+/// The median run by wall time.
+fn median(runs: &mut [Cost]) -> Option<Cost> {
+    runs.sort_by_key(|c| c.wall);
+    runs.get(runs.len() / 2).copied()
+}
+
+fn row(w: &Workload, label: &str, c: Option<Cost>) {
+    let Some(c) = c else { return };
+    let ops = w.ops as f64;
+    println!(
+        "| {} | {label} | {:.3} | {:.3} | {:.0} | {:.0} | {:.0} | {} | {:.0} |",
+        w.name,
+        c.wall.as_secs_f64(),
+        c.cpu.as_secs_f64(),
+        ops / c.wall.as_secs_f64(),
+        c.written as f64 / ops,
+        c.read as f64 / ops,
+        c.syncs,
+        c.peak_growth as f64 / 1e6,
+    );
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    vfs::install();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let reference = args
         .reference
         .clone()
         .unwrap_or_else(|| root.join("target/reference/libpowersync.so"));
-    if !reference.exists() {
+    if args.only != Some(Only::Ours) && !reference.exists() {
         bail!(
             "{} not found: run scripts/build-reference.sh",
             reference.display()
@@ -405,53 +266,94 @@ fn main() -> anyhow::Result<()> {
     }
     let dir = std::env::temp_dir().join(format!("powersync-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    println!("| workload | ours (s) | reference (s) | ours ops/s | reference ops/s | throughput ratio | CPU time ratio |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let keep = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
+
+    let mut workloads = workload::initial_syncs(&args.ops, args.ids, args.ops_per_line);
+    workloads.retain(|w| keep(&w.name));
+    let incremental_name = format!(
+        "100 incremental checkpoints x 100 rows over {} rows, JSON",
+        args.incremental_base
+    );
+    if keep(&incremental_name) {
+        workloads.push(workload::incremental(
+            args.incremental_base,
+            args.ids,
+            args.ops_per_line,
+        ));
+    }
+    if args.local_writes > 0 && keep("local writes") {
+        workloads.push(workload::local_writes(
+            args.local_writes,
+            args.incremental_base,
+            args.ids,
+            args.ops_per_line,
+        ));
+    }
+
+    println!("ids: {:?}; bytes are read()/write() system-call bytes from /proc/self/io; fsyncs counted by a pass-through VFS; peak = resident memory above the run's start", args.ids);
+    println!();
+    println!("| workload | implementation | time (s) | CPU (s) | ops/s | written/op (B) | read/op (B) | fsyncs | peak (MB) |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut summary = Vec::new();
     let mut breakdowns = Vec::new();
-    for w in workloads(&args) {
-        let (mut b_theirs, mut b_ours) = (Breakdown::new(), Breakdown::new());
-        let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+    for w in &workloads {
+        let (mut b_theirs, mut b_ours, mut b_plain) = (Breakdown::new(), Breakdown::new(), Breakdown::new());
+        let (mut theirs, mut ours, mut plain) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..args.repeat.max(1) {
             if args.only != Some(Only::Ours) {
                 theirs.push(run(
                     Impl::Reference(&reference),
-                    &w,
+                    w,
                     &dir,
                     &mut b_theirs,
                     args.marks,
                 )?);
             }
             if args.only != Some(Only::Reference) {
-                ours.push(run(Impl::Ours, &w, &dir, &mut b_ours, args.marks)?);
+                ours.push(run(Impl::Ours, w, &dir, &mut b_ours, args.marks)?);
+            }
+            if w.floor.is_some() && args.only.is_none() {
+                plain.push(run(Impl::Plain, w, &dir, &mut b_plain, args.marks)?);
             }
         }
+        let (o, t, p) = (median(&mut ours), median(&mut theirs), median(&mut plain));
+        row(w, "ours", o);
+        row(w, "reference", t);
+        row(w, "plain SQLite", p);
+        summary.push((w.name.clone(), o, t, p));
         breakdowns.push((w.name.clone(), b_ours, b_theirs));
-        let median = |runs: &[Timing], f: fn(&Timing) -> Duration| -> Option<f64> {
-            let mut v: Vec<f64> = runs.iter().map(|t| f(t).as_secs_f64()).collect();
-            v.sort_by(f64::total_cmp);
-            (!v.is_empty()).then(|| v[v.len() / 2])
+    }
+
+    println!();
+    println!("| workload | throughput vs reference | CPU vs reference | bytes written vs reference | fsyncs vs reference | peak memory vs reference | time vs plain SQLite |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, o, t, p) in &summary {
+        let ratio = |f: fn(&Cost) -> f64, a: &Option<Cost>, b: &Option<Cost>| match (a, b) {
+            (Some(a), Some(b)) if f(a) > 0.0 => format!("{:.2}x", f(b) / f(a)),
+            (Some(_), Some(_)) => "0 (ours)".into(),
+            _ => "-".into(),
         };
-        let wall = |t: &Timing| t.wall;
-        let cpu = |t: &Timing| t.cpu;
-        let (o, t) = (median(&ours, wall), median(&theirs, wall));
-        let (oc, tc) = (median(&ours, cpu), median(&theirs, cpu));
-        let secs = |d: Option<f64>| d.map_or("-".into(), |d| format!("{d:.3}"));
-        let rate = |d: Option<f64>| d.map_or("-".into(), |d| format!("{:.0}", w.ops as f64 / d));
-        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) => format!("{:.2}x", b / a),
+        let share = |f: fn(&Cost) -> f64, a: &Option<Cost>, b: &Option<Cost>| match (a, b) {
+            (Some(a), Some(b)) if f(b) > 0.0 => format!("{:.2}", f(a) / f(b)),
+            _ => "-".into(),
+        };
+        let vs_plain = match (o, p) {
+            (Some(o), Some(p)) => format!("{:.2}x", o.wall.as_secs_f64() / p.wall.as_secs_f64()),
             _ => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            w.name,
-            secs(o),
-            secs(t),
-            rate(o),
-            rate(t),
-            ratio(o, t),
-            ratio(oc, tc)
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            ratio(|c| c.wall.as_secs_f64(), o, t),
+            ratio(|c| c.cpu.as_secs_f64(), o, t),
+            share(|c| c.written as f64, o, t),
+            share(|c| c.syncs as f64, o, t),
+            share(|c| c.peak_growth as f64, o, t),
+            vs_plain,
         );
     }
+    println!();
+    println!("throughput: reference time / ours (higher is better); bytes, fsyncs, memory: ours / reference (lower is better); vs plain SQLite: ours / plain (1.00x is the floor)");
+
     if args.breakdown {
         println!();
         println!("| workload | call | calls | ours (CPU s, all runs) | reference (CPU s, all runs) |");
