@@ -36,6 +36,8 @@ pub enum Output {
     Text(String),
     /// TEXT tagged with the JSON subtype.
     Json(String),
+    /// TEXT given as bytes that need not be valid UTF-8 (SQLite stores them as they are).
+    TextBytes(Vec<u8>),
     /// Argument `n`, unchanged, with its subtype cleared.
     Arg(usize),
 }
@@ -224,9 +226,10 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
             Output::Null => ffi::sqlite3_result_null(ctx),
             Output::Integer(i) => ffi::sqlite3_result_int64(ctx, i),
             Output::Real(r) => ffi::sqlite3_result_double(ctx, r),
-            Output::Text(s) => result_text(ctx, &s),
+            Output::Text(s) => result_text(ctx, s.as_bytes()),
+            Output::TextBytes(b) => result_text(ctx, &b),
             Output::Json(s) => {
-                result_text(ctx, &s);
+                result_text(ctx, s.as_bytes());
                 ffi::sqlite3_result_subtype(ctx, JSON_SUBTYPE);
             }
             Output::Arg(i) => {
@@ -237,7 +240,7 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
     }
 }
 
-unsafe fn result_text(ctx: *mut ffi::sqlite3_context, s: &str) {
+unsafe fn result_text(ctx: *mut ffi::sqlite3_context, s: &[u8]) {
     // SAFETY: SQLITE_TRANSIENT makes SQLite copy the bytes before we return.
     unsafe {
         ffi::sqlite3_result_text(
