@@ -10,7 +10,7 @@ use crate::error::{PowerSyncError, Result};
 use rusqlite::ffi;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use std::ffi::{c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 
 /// `SQLITE_RESULT_SUBTYPE` (3.45+). Older SQLite versions ignore unknown flag bits.
 pub const RESULT_SUBTYPE: c_int = 0x0100_0000;
@@ -36,8 +36,9 @@ pub enum Output {
     Text(String),
     /// TEXT tagged with the JSON subtype.
     Json(String),
-    /// TEXT given as bytes that need not be valid UTF-8 (SQLite stores them as they are).
-    TextBytes(Vec<u8>),
+    /// TEXT built in an [`OwnedText`] (need not be valid UTF-8), handed to SQLite without a
+    /// copy: for results as large as the rows they come from.
+    OwnedText(OwnedText),
     /// Argument `n`, unchanged, with its subtype cleared.
     Arg(usize),
 }
@@ -227,7 +228,7 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
             Output::Integer(i) => ffi::sqlite3_result_int64(ctx, i),
             Output::Real(r) => ffi::sqlite3_result_double(ctx, r),
             Output::Text(s) => result_text(ctx, s.as_bytes()),
-            Output::TextBytes(b) => result_text(ctx, &b),
+            Output::OwnedText(t) => result_owned_text(ctx, t),
             Output::Json(s) => {
                 result_text(ctx, s.as_bytes());
                 ffi::sqlite3_result_subtype(ctx, JSON_SUBTYPE);
@@ -237,6 +238,79 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
                 ffi::sqlite3_result_subtype(ctx, 0);
             }
         }
+    }
+}
+
+/// Bytes of a result that SQLite takes over instead of copying. The first 8 bytes of the
+/// buffer hold its total length, which the destructor (given only the text pointer) needs to
+/// give the allocation back to Rust's allocator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedText {
+    buf: Vec<u8>,
+}
+
+const OWNED_HEADER: usize = std::mem::size_of::<u64>();
+
+impl OwnedText {
+    /// An empty text with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(OWNED_HEADER + capacity);
+        buf.extend_from_slice(&[0; OWNED_HEADER]);
+        OwnedText { buf }
+    }
+
+    /// Appends bytes.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The text so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[OWNED_HEADER..]
+    }
+}
+
+impl std::io::Write for OwnedText {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+unsafe extern "C" fn free_owned_text(text: *mut c_void) {
+    // SAFETY: `text` is OWNED_HEADER bytes into a boxed slice leaked by `result_owned_text`,
+    // whose first bytes hold the slice's length; SQLite calls this once.
+    unsafe {
+        let base = (text as *mut u8).sub(OWNED_HEADER);
+        let len = std::ptr::read_unaligned(base as *const u64) as usize;
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, len)));
+    }
+}
+
+unsafe fn result_owned_text(ctx: *mut ffi::sqlite3_context, text: OwnedText) {
+    let mut buf = text.buf;
+    if buf.len() < 4096 {
+        // Small: a copy is cheaper than giving the allocation away.
+        // SAFETY: as in `result_text`.
+        return unsafe { result_text(ctx, &buf[OWNED_HEADER..]) };
+    }
+    let total = buf.len();
+    buf[..OWNED_HEADER].copy_from_slice(&(total as u64).to_ne_bytes());
+    let base = Box::into_raw(buf.into_boxed_slice()) as *mut u8;
+    // SAFETY: the text starts after the header and runs to the end of the leaked slice;
+    // SQLite frees it exactly once through `free_owned_text` (also on error paths).
+    unsafe {
+        ffi::sqlite3_result_text64(
+            ctx,
+            base.add(OWNED_HEADER) as *const c_char,
+            (total - OWNED_HEADER) as ffi::sqlite3_uint64,
+            Some(free_owned_text),
+            ffi::SQLITE_UTF8 as _,
+        );
     }
 }
 

@@ -5,11 +5,13 @@
 //! (which also uses serde_json) formats them.
 
 use crate::error::{PowerSyncError, Result};
-use crate::sql_fn::{self, Call, Output, DETERMINISTIC, RESULT_SUBTYPE};
+use crate::sql_fn::{self, Call, Output, OwnedText, DETERMINISTIC, RESULT_SUBTYPE};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Computes the diff of two JSON object texts. `new` is parsed first, so when both are
 /// malformed the error names the problem in `new` (as the reference does).
@@ -34,6 +36,101 @@ pub fn diff_objects(old: &str, new: &str) -> Result<String> {
         new.retain(|key, value| old.get(key) != Some(value));
     }
     Ok(Value::Object(new).to_string())
+}
+
+/// Top-level fields of a JSON object, values left as raw text (sorted keys, last duplicate
+/// wins, as in `serde_json::Map`). `None` for anything that is not a well-formed object.
+fn raw_fields(text: &str) -> Option<BTreeMap<String, &RawValue>> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut fields: BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    // Raw values are only checked for syntax: anything but a plain string is parsed once so
+    // that what `Value` rejects (e.g. `1e400`, lone surrogates) goes to the slow path and
+    // its exact error.
+    for raw in fields.values() {
+        if !is_plain_string(raw) {
+            serde_json::from_str::<Value>(raw.get()).ok()?;
+        }
+    }
+    fields.retain(|_, v| v.get().trim() != "null");
+    Some(fields)
+}
+
+/// A JSON string without escapes: its raw text is what serde_json would write for it.
+fn is_plain_string(raw: &RawValue) -> bool {
+    let text = raw.get().trim();
+    text.starts_with('"') && !text.contains('\\')
+}
+
+/// Whether two raw values are equal as [`Value`]s (`1.0` and `1.00` are, `1` and `1.0` are not).
+fn raw_equal(a: &RawValue, b: &RawValue) -> Option<bool> {
+    if a.get() == b.get() {
+        return Some(true);
+    }
+    let a: Value = serde_json::from_str(a.get()).ok()?;
+    let b: Value = serde_json::from_str(b.get()).ok()?;
+    Some(a == b)
+}
+
+/// Appends a raw value as serde_json would serialize its parsed form. A string without
+/// escapes is already in that form (serde_json only escapes `"`, `\\` and control characters,
+/// none of which can appear raw in a JSON string), so it is copied as is: for a large text
+/// column this avoids parsing it into a `String` and formatting it again.
+fn write_value(out: &mut OwnedText, raw: &RawValue) -> Option<()> {
+    let text = raw.get().trim();
+    if is_plain_string(raw) {
+        out.extend(text.as_bytes());
+    } else {
+        let value: Value = serde_json::from_str(text).ok()?;
+        serde_json::to_writer(&mut *out, &value).ok()?;
+    }
+    Some(())
+}
+
+/// [`diff_objects`] without building the rows as [`Value`]s: fields stay borrowed raw text and
+/// the result is written straight into a buffer SQLite takes over. A row written through a
+/// view passes through here whole, so for large rows this is most of the memory a local
+/// write needs: a 50 MB field costs one output buffer instead of a parsed copy, a formatted
+/// copy and SQLite's copy of the result.
+/// Returns `None` (nothing useful written) when the slow path must decide, e.g. on errors,
+/// whose exact messages come from [`diff_objects`].
+fn diff_into(old: &str, new: &str, out: &mut OwnedText) -> Option<()> {
+    let new = raw_fields(new)?;
+    let old = raw_fields(old)?;
+    let mut merged: BTreeMap<&str, Option<&RawValue>> = BTreeMap::new();
+    if old.is_empty() {
+        merged.extend(new.iter().map(|(k, v)| (k.as_str(), Some(*v))));
+    } else {
+        for key in old.keys() {
+            if !new.contains_key(key) {
+                merged.insert(key, None);
+            }
+        }
+        for (key, value) in &new {
+            let unchanged = match old.get(key) {
+                Some(before) => raw_equal(before, value)?,
+                None => false,
+            };
+            if !unchanged {
+                merged.insert(key, Some(*value));
+            }
+        }
+    }
+    out.extend(b"{");
+    for (i, (key, value)) in merged.into_iter().enumerate() {
+        if i > 0 {
+            out.extend(b",");
+        }
+        serde_json::to_writer(&mut *out, key).ok()?;
+        out.extend(b":");
+        match value {
+            Some(v) => write_value(out, v)?,
+            None => out.extend(b"null"),
+        }
+    }
+    out.extend(b"}");
+    Some(())
 }
 
 /// Invalid UTF-8 bytes (always 0x80..=0xFF) stand in for themselves as these characters
@@ -126,12 +223,17 @@ pub fn register(conn: &Connection) -> Result<()> {
         |call| {
             let (old, old_raw) = text_arg(call, 0)?;
             let (new, new_raw) = text_arg(call, 1)?;
-            let diff = diff_objects(&old, &new)?;
-            Ok(if old_raw || new_raw {
-                Output::TextBytes(restore_raw_bytes(diff))
-            } else {
-                Output::Text(diff)
-            })
+            if old_raw || new_raw {
+                let bytes = restore_raw_bytes(diff_objects(&old, &new)?);
+                let mut out = OwnedText::with_capacity(bytes.len());
+                out.extend(&bytes);
+                return Ok(Output::OwnedText(out));
+            }
+            let mut out = OwnedText::with_capacity(new.len() + old.len() + 16);
+            match diff_into(&old, &new, &mut out) {
+                Some(()) => Ok(Output::OwnedText(out)),
+                None => Ok(Output::Text(diff_objects(&old, &new)?)),
+            }
         },
     )
 }
@@ -158,6 +260,34 @@ mod tests {
         for (old, new, want) in cases {
             assert_eq!(diff_objects(old, new).unwrap(), want, "{old} {new}");
         }
+    }
+
+    /// The borrowed fast path gives exactly what the `Value`-based definition gives, or
+    /// declines.
+    #[test]
+    fn fast_path_agrees_with_the_definition() {
+        let cases = [
+            ("{}", r#"{"name":"abc","x":null}"#),
+            (
+                "{}",
+                r#"{"b":"x\"y","a":1e2,"c":[{"z":1,"a":2}],"d":{"y":1,"b":2}}"#,
+            ),
+            (r#"{"a":1.00,"b":"s","c":null}"#, r#"{"a":1.0,"b":"t","d":true}"#),
+            (r#"{"a":"\u0041"}"#, r#"{"a":"A"}"#),
+            (r#"{"a":1,"a":2}"#, r#"{"a":1}"#),
+            ("{}", r#"{"k\n":"v\t","é":"ü"}"#),
+            (r#"{"x":[1,2]}"#, r#"{"x":[1,2.0]}"#),
+        ];
+        for (old, new) in cases {
+            let mut out = crate::sql_fn::OwnedText::with_capacity(0);
+            let want = diff_objects(old, new).unwrap();
+            if super::diff_into(old, new, &mut out).is_some() {
+                assert_eq!(std::str::from_utf8(out.as_bytes()).unwrap(), want, "{old} {new}");
+            }
+        }
+        let mut out = crate::sql_fn::OwnedText::with_capacity(0);
+        assert_eq!(super::diff_into("{}", "[]", &mut out), None);
+        assert_eq!(super::diff_into("{}", "{", &mut out), None);
     }
 
     #[test]
