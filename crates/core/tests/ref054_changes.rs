@@ -504,6 +504,14 @@ fn y12_direct_tables_as_sync_targets() {
     with_raw["raw_tables"] = json!([{"name": "users", "table_name": "users_raw"}]);
     start_with(&mut s, with_raw);
     feed.round(&mut s, &[("users", "u4", Some(r#"{"name": "raw"}"#))]);
+    // A direct table in `start` named like an existing JSON table: the direct definition
+    // wins over the discovered ps_data__items (and writes into the view, which fails).
+    let items_direct =
+        json!({"tables": [{"name": "items", "direct": true, "columns": [{"name": "col", "type": "TEXT"}]}]});
+    start_with(&mut s, items_direct);
+    feed.round(&mut s, &[("items", "i9", Some(r#"{"col": "direct"}"#))]);
+    start_with(&mut s, full.clone());
+    s.sql("DELETE FROM ps_oplog WHERE row_id = 'i9'");
     // A direct table listed in `start` but missing from the database.
     let ghost =
         json!({"tables": [{"name": "ghost", "direct": true, "columns": [{"name": "g", "type": "TEXT"}]}]});
