@@ -497,3 +497,53 @@ fn update_views(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(json: &str) -> Table {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn create_table_statements() {
+        assert_eq!(
+            create_table_sql(&table(
+                r#"{"name":"users","direct":true,"columns":[{"name":"name","type":"TEXT"},{"name":"a\"ge","type":"INTEGER"}]}"#
+            )),
+            r#"CREATE TABLE "users"(id TEXT PRIMARY KEY NOT NULL /* ps-managed */,"name" ANY,"a""ge" ANY) STRICT;"#
+        );
+        assert_eq!(
+            create_table_sql(&table(
+                r#"{"name":"t","direct":true,"local_only":true,"columns":[]}"#
+            )),
+            r#"CREATE TABLE "t"(id TEXT PRIMARY KEY NOT NULL /* ps-managed local-only */) STRICT;"#
+        );
+        assert_eq!(
+            create_table_sql(&table(r#"{"name":"t","columns":[]}"#)),
+            r#"CREATE TABLE "ps_data__t"(id TEXT PRIMARY KEY NOT NULL, data TEXT);"#
+        );
+    }
+
+    #[test]
+    fn direct_indexes_and_triggers() {
+        let t = table(
+            r#"{"name":"users","direct":true,"columns":[{"name":"name","type":"TEXT"}],"indexes":[{"name":"i","columns":[{"name":"name","ascending":false,"type":"TEXT"}]}]}"#,
+        );
+        assert_eq!(
+            index_sql(&t, &t.indexes[0]),
+            (
+                "ps_data__users__i".to_string(),
+                r#"CREATE INDEX "ps_data__users__i"/* ps-managed */ ON "users"("name" DESC)"#.to_string()
+            )
+        );
+        let v = ViewDefinition::for_table(&t).unwrap();
+        assert!(v.direct && v.view.is_empty());
+        assert!(v.update.contains("RAISE (ABORT, 'Cannot update id')"));
+        let local = table(r#"{"name":"l","direct":true,"local_only":true,"columns":[]}"#);
+        let v = ViewDefinition::for_table(&local).unwrap();
+        assert_eq!((v.insert.as_str(), v.delete.as_str()), ("", ""));
+        assert!(!v.update.contains("powersync_crud"));
+    }
+}
