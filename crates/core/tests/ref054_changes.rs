@@ -249,7 +249,7 @@ fn r4_integer_binding() {
         "1.0",
         "2.5",
         "-0.0",
-        "1E400",
+        "1.5e-7",
         "true",
         "false",
         "null",
@@ -268,8 +268,34 @@ fn r4_integer_binding() {
         .map(|(n, d)| ("things", format!("t{n:02}"), Some(d.as_str())))
         .collect();
     let ops: Vec<(&str, &str, Option<&str>)> = ops.iter().map(|(t, id, d)| (*t, id.as_str(), *d)).collect();
+    // All at once, then each value on its own (inserted, then updating an existing row).
     feed.round(&mut s, &ops);
-    s.query("SELECT id, plain, typeof(plain), t, typeof(t), r, typeof(r), i, typeof(i) FROM things_local ORDER BY id");
+    let select = "SELECT id, plain, typeof(plain), t, typeof(t), r, typeof(r), i, typeof(i) FROM things_local ORDER BY id";
+    assert_eq!(s.query(select).len(), values.len(), "all rows applied");
+    for op in &ops {
+        s.sql("DELETE FROM things_local");
+        feed.round(&mut s, &[*op]);
+        s.query(select);
+        feed.round(
+            &mut s,
+            &[("things", op.1, Some(r#"{"plain":1,"t":1,"r":1,"i":1}"#))],
+        );
+        feed.round(&mut s, &[*op]);
+        s.query(select);
+    }
+    // The same through a direct table's binding (declared types do not matter).
+    s.sql("CREATE TABLE things_direct(id TEXT PRIMARY KEY NOT NULL /* ps-managed */, plain ANY, t ANY, r ANY, i ANY) STRICT");
+    start_with(
+        &mut s,
+        json!({"tables": [{"name": "things", "direct": true, "columns": [{"name": "plain", "type": "TEXT"}, {"name": "t", "type": "TEXT"}, {"name": "r", "type": "REAL"}, {"name": "i", "type": "INTEGER"}]}]}),
+    );
+    s.sql("ALTER TABLE things_direct RENAME TO things");
+    feed.round(&mut s, &ops);
+    s.query(
+        "SELECT id, plain, typeof(plain), t, typeof(t), r, typeof(r), i, typeof(i) FROM things ORDER BY id",
+    );
+    // A number beyond f64 fails to parse.
+    feed.round(&mut s, &[("things", "huge", Some(r#"{"i": 1E400}"#))]);
     common::report("R4 integer binding", s.cases);
 }
 
@@ -375,6 +401,11 @@ fn r7_raw_table_wins() {
             ("items", "i1", Some(r#"{"col":"raw"}"#)),
             ("items", "i2", Some(r#"{"col":2}"#)),
         ],
+    );
+    assert_eq!(
+        s.query("SELECT id FROM items_raw").len(),
+        2,
+        "rows in the raw table"
     );
     feed.round(&mut s, &[("items", "i1", None)]);
     // Without the raw table the rows go to ps_data__items again.
