@@ -361,7 +361,7 @@ const RAW_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col",
  {"name":"users","put":{"sql":"INSERT OR REPLACE INTO users (id, name, age, extra) VALUES (?, ?, ?, ?)","params":["Id",{"Column":"name"},{"Column":"age"},"Rest"]},
   "delete":{"sql":"DELETE FROM users WHERE id = ?","params":["Id"]}},
  {"name":"lists","table_name":"lists_local"},
- {"name":"items","put":{"sql":"INSERT INTO nowhere VALUES (?)","params":["Id"]}}]}"#;
+ {"name":"items","put":{"sql":"INSERT OR REPLACE INTO items_raw VALUES (?)","params":["Id"]}}]}"#;
 
 #[test]
 fn raw_tables() {
@@ -369,6 +369,8 @@ fn raw_tables() {
         return;
     };
     s.sql("CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, name TEXT, age, extra TEXT); CREATE TABLE lists_local (id TEXT PRIMARY KEY NOT NULL, title TEXT NOT NULL DEFAULT '', n)");
+    // A raw table for `items` wins over ps_data__items (core 0.5.4).
+    s.sql("CREATE TABLE items_raw (id TEXT PRIMARY KEY NOT NULL)");
     s.sql("CREATE TRIGGER users_in AFTER INSERT ON users BEGIN INSERT INTO ps_kv VALUES ('in_sync_' || NEW.id, powersync_in_sync_operation()); END");
     let start = format!(r#"{{"schema":{RAW_SCHEMA}}}"#);
     s.control("start", start.as_str()).unwrap();

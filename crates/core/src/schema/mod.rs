@@ -1,7 +1,10 @@
 //! The app schema: parsing schema JSON, generating views/triggers/indexes, and
 //! `powersync_replace_schema` / `powersync_create_raw_table_crud_trigger`.
-//! Spec: schema-and-crud §5–§8.
+//! Tables are JSON tables (rows as JSON in `ps_data__*` behind a view) or direct tables
+//! (`"direct": true`: a real table with one column per declared column, see
+//! `docs/direct-tables.md`).
 
+mod existing;
 mod model;
 mod options;
 mod raw_table;
@@ -10,11 +13,12 @@ mod replace;
 mod sql;
 mod views;
 
+pub use existing::{ExistingTable, DIRECT_TABLE_MARKER};
 pub use model::{internal_name, Column, Index, IndexedColumn, Schema, Table};
 pub use options::{DiffIncludeOld, TableInfoFlags, TableOptions};
 pub use raw_table::{PendingStatementSource, PendingStatementValue, RawTable};
 pub use raw_trigger::{generate_raw_table_trigger, WriteType};
-pub use replace::replace_schema;
+pub use replace::{create_table_sql, replace_schema};
 pub use sql::{quote_identifier, quote_string};
 pub use views::{index_sql, ViewDefinition};
 
@@ -32,7 +36,7 @@ pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     sql_fn::register(conn, "powersync_replace_schema", 1, 0, move |call| {
         call.require_transaction()?;
         let schema = Schema::from_json(&arg_text(call, 0))?;
-        replace_schema(&call.connection(), &schema)?;
+        replace_schema(&call.connection(), &state, &schema)?;
         // Only a successfully applied schema is remembered (used by powersync_clear).
         *state.schema.lock().unwrap_or_else(|e| e.into_inner()) = Some(schema);
         Ok(Output::Text(String::new()))

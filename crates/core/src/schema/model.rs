@@ -9,13 +9,47 @@ use crate::error::{PowerSyncError, Result};
 use serde::Deserialize;
 
 /// A parsed app schema.
+///
+/// Decoded through [`NonValidatedSchema`] and then checked, like the reference: the check's
+/// error is a custom serde error, which carries no position when the schema is the whole
+/// document (`powersync_replace_schema`) and the position after the schema value when it is
+/// nested (the `start` payload). The inner struct's name appears in serde messages
+/// (`expected struct NonValidatedSchema`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "NonValidatedSchema")]
 pub struct Schema {
-    /// Tables stored as JSON in `ps_data__*` / `ps_data_local__*` tables behind views.
+    /// Tables managed by PowerSync: JSON tables (`ps_data__*` / `ps_data_local__*` behind
+    /// views) and direct tables.
     pub tables: Vec<Table>,
     /// Tables managed by the app; only their `clear` statements are used here.
-    #[serde(default)]
     pub raw_tables: Vec<RawTable>,
+}
+
+/// The schema as decoded, before [`Schema`]'s checks.
+#[derive(Deserialize)]
+struct NonValidatedSchema {
+    tables: Vec<Table>,
+    #[serde(default)]
+    raw_tables: Vec<RawTable>,
+}
+
+impl TryFrom<NonValidatedSchema> for Schema {
+    type Error = &'static str;
+
+    fn try_from(value: NonValidatedSchema) -> std::result::Result<Self, Self::Error> {
+        // A direct table has no view, so a view name would be meaningless.
+        if value
+            .tables
+            .iter()
+            .any(|t| t.direct && t.view_name_override.is_some())
+        {
+            return Err("Direct tables can't have custom view names");
+        }
+        Ok(Schema {
+            tables: value.tables,
+            raw_tables: value.raw_tables,
+        })
+    }
 }
 
 impl Schema {
@@ -41,6 +75,10 @@ pub struct Table {
     /// Flags and `include_old`.
     #[serde(flatten)]
     pub options: TableOptions,
+    /// A direct table: rows live in a real table named like the table, with one column per
+    /// declared column, instead of JSON behind a view.
+    #[serde(default)]
+    pub direct: bool,
 }
 
 impl Table {
@@ -54,12 +92,13 @@ impl Table {
         self.options.flags.insert_only() && !self.local_only()
     }
 
-    /// The name of the view.
+    /// The name of the view (for direct tables: of the table itself).
     pub fn view_name(&self) -> &str {
         self.view_name_override.as_deref().unwrap_or(&self.name)
     }
 
-    /// The name of the table storing the rows.
+    /// The name of the `ps_data__` table storing the rows of a JSON table. Also the prefix of
+    /// index names, direct tables included.
     pub fn internal_name(&self) -> String {
         internal_name(&self.name, self.local_only())
     }

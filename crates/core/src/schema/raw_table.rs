@@ -95,4 +95,13 @@ pub enum PendingStatementValue {
     Column(String),
     /// A JSON object of all columns not bound otherwise.
     Rest,
+    /// The row's data text exactly as downloaded (not parsed, not re-serialised).
+    Row,
+}
+
+impl PendingStatementValue {
+    /// Whether binding this parameter needs the row's data parsed as a JSON object.
+    pub fn needs_parsed_data(&self) -> bool {
+        matches!(self, Self::Column(_) | Self::Rest)
+    }
 }

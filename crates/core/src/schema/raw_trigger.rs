@@ -2,9 +2,10 @@
 //! (spec: schema-and-crud §8): a trigger on an app-managed table that records local writes
 //! in the CRUD queue.
 
+use super::options::TableOptions;
 use super::raw_table::RawTable;
 use super::sql::{
-    exec, json_object_fragment, quote_identifier, quote_string, CrudInsert, ID_UNCHANGED_CHECK,
+    exec, json_object_fragment, quote_identifier, quote_string, CrudInsert, ID_UNCHANGED_CHECK_ABORT,
 };
 use super::views::old_values_expression;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
@@ -33,7 +34,11 @@ impl WriteType {
         }
     }
 
-    fn keyword(self) -> &'static str {
+    /// All write types, in the order the reference drops a direct table's triggers.
+    pub const ALL: [WriteType; 3] = [Self::Insert, Self::Update, Self::Delete];
+
+    /// `INSERT`, `UPDATE` or `DELETE`.
+    pub fn keyword(self) -> &'static str {
         match self {
             Self::Insert => "INSERT",
             Self::Update => "UPDATE",
@@ -51,17 +56,8 @@ fn resolve_columns(conn: &Connection, table: &RawTable, local_name: &str) -> Res
         .query_map([local_name], |row| row.get::<_, String>(0))
         .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .sql_context(SQL)?;
-    if names.is_empty() {
-        return Err(PowerSyncError::argument(format!(
-            "Could not find {local_name} in local schema."
-        )));
-    }
-    if !names.iter().any(|n| n == "id") {
-        return Err(PowerSyncError::argument(format!(
-            "Table {local_name} has no id column."
-        )));
-    }
-    Ok(names
+    let has_id = names.iter().any(|n| n == "id");
+    let columns: Vec<String> = names
         .into_iter()
         .filter(|n| n != "id")
         .filter(|n| {
@@ -70,10 +66,24 @@ fn resolve_columns(conn: &Connection, table: &RawTable, local_name: &str) -> Res
                 .as_ref()
                 .is_none_or(|synced| synced.contains(n))
         })
-        .collect())
+        .collect();
+    // As the reference: "not found" only when nothing at all was kept, so a table without
+    // `id` whose columns are all filtered out counts as missing.
+    if !has_id && columns.is_empty() {
+        return Err(PowerSyncError::argument(format!(
+            "Could not find {local_name} in local schema."
+        )));
+    }
+    if !has_id {
+        return Err(PowerSyncError::argument(format!(
+            "Table {local_name} has no id column."
+        )));
+    }
+    Ok(columns)
 }
 
-/// Generates the `CREATE TRIGGER` statement for `table` (reads the table's columns).
+/// Generates the `CREATE TRIGGER` statement for `table` (reads the table's columns). Empty
+/// when the trigger would do nothing (local-only tables on INSERT and DELETE).
 pub fn generate_raw_table_trigger(
     conn: &Connection,
     table: &RawTable,
@@ -88,15 +98,46 @@ pub fn generate_raw_table_trigger(
     };
     let columns = resolve_columns(conn, table, local_name)?;
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let flags = table.options.flags;
+    after_write_trigger(&AfterWriteTrigger {
+        trigger_name,
+        table: local_name,
+        type_name: &table.name,
+        columns: &columns,
+        options: &table.options,
+        only_synced_changes: table.synced_columns.is_some(),
+        write,
+    })
+}
 
+/// An AFTER trigger recording local writes on a real table (raw or direct) in the CRUD
+/// queue.
+pub struct AfterWriteTrigger<'a> {
+    /// Name of the trigger.
+    pub trigger_name: &'a str,
+    /// The table it fires on.
+    pub table: &'a str,
+    /// The CRUD `type`.
+    pub type_name: &'a str,
+    /// The recorded columns (without `id`).
+    pub columns: &'a [&'a str],
+    /// Flags and `include_old`.
+    pub options: &'a TableOptions,
+    /// UPDATE only fires when one of `columns` changed (raw tables with `synced_columns`).
+    pub only_synced_changes: bool,
+    /// The write it fires on.
+    pub write: WriteType,
+}
+
+/// The SQL of an [`AfterWriteTrigger`]; empty when it would have no statement.
+pub fn after_write_trigger(t: &AfterWriteTrigger<'_>) -> Result<String> {
+    let (columns, flags, write) = (t.columns, t.options.flags, t.write);
     let mut sql = format!(
         "CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW WHEN NOT powersync_in_sync_operation()",
-        quote_identifier(trigger_name),
+        quote_identifier(t.trigger_name),
         write.keyword(),
-        quote_identifier(local_name)
+        quote_identifier(t.table)
     );
-    if write == WriteType::Update && table.synced_columns.is_some() {
+    if write == WriteType::Update && t.only_synced_changes {
         // Only changes of synced columns are recorded.
         let changed: Vec<String> = columns
             .iter()
@@ -110,21 +151,37 @@ pub fn generate_raw_table_trigger(
     sql.push_str(" BEGIN\n");
 
     let fragment = |prefix: &str| json_object_fragment(prefix, columns.iter().copied());
+    // `insert_only` is ignored on local-only tables.
     if flags.insert_only() && !flags.local_only() {
         if write == WriteType::Insert {
             sql.push_str(&format!(
                 "INSERT INTO powersync_crud_(data) VALUES(json_object('op', 'PUT', 'type', {}, 'id', NEW.id, 'data', json(powersync_diff('{{}}', {}))));END",
-                quote_string(&table.name),
+                quote_string(t.type_name),
                 fragment("NEW")?
             ));
         } else {
-            sql.push_str("SELECT RAISE(FAIL, 'Unexpected update on insert-only table');\nEND");
+            // ABORT (not FAIL): the AFTER trigger runs once the row has changed, and only
+            // ABORT reverts that change (and the statement's earlier rows).
+            sql.push_str("SELECT RAISE(ABORT, 'Unexpected update on insert-only table');\nEND");
         }
         return Ok(sql);
     }
 
+    if write == WriteType::Update {
+        sql.push_str(ID_UNCHANGED_CHECK_ABORT);
+    }
+    if flags.local_only() {
+        // Nothing is uploaded: only the id check of UPDATE remains, and triggers without
+        // any statement are not created at all.
+        if write != WriteType::Update {
+            return Ok(String::new());
+        }
+        sql.push_str("END");
+        return Ok(sql);
+    }
+
     let old_values = |patch: bool| -> Result<Option<String>> {
-        let Some(include) = &table.options.include_old else {
+        let Some(include) = &t.options.include_old else {
             return Ok(None);
         };
         let filtered: Vec<&str> = columns.iter().copied().filter(|c| include.includes(c)).collect();
@@ -134,33 +191,30 @@ pub fn generate_raw_table_trigger(
         WriteType::Insert => CrudInsert {
             op: "PUT",
             id: "NEW.id",
-            type_name: &table.name,
+            type_name: t.type_name,
             data: Some(format!("json(powersync_diff('{{}}', {}))", fragment("NEW")?)),
             old_values: None,
             metadata: None,
             options: None,
         },
-        WriteType::Update => {
-            sql.push_str(ID_UNCHANGED_CHECK);
-            CrudInsert {
-                op: "PATCH",
-                id: "NEW.id",
-                type_name: &table.name,
-                data: Some(format!(
-                    "json(powersync_diff({}, {}))",
-                    fragment("OLD")?,
-                    fragment("NEW")?
-                )),
-                old_values: old_values(true)?,
-                metadata: None,
-                // Unlike regular tables, the local_only bit is passed through.
-                options: Some(flags.0),
-            }
-        }
+        WriteType::Update => CrudInsert {
+            op: "PATCH",
+            id: "NEW.id",
+            type_name: t.type_name,
+            data: Some(format!(
+                "json(powersync_diff({}, {}))",
+                fragment("OLD")?,
+                fragment("NEW")?
+            )),
+            old_values: old_values(true)?,
+            metadata: None,
+            // Unlike regular tables, all flag bits are passed through.
+            options: Some(flags.0),
+        },
         WriteType::Delete => CrudInsert {
             op: "DELETE",
             id: "OLD.id",
-            type_name: &table.name,
+            type_name: t.type_name,
             data: None,
             old_values: old_values(false)?,
             metadata: None,

@@ -78,9 +78,15 @@ pub fn json_object_fragment<'a>(
 /// `SELECT CASE ... RAISE (FAIL, 'id is required') ...` for inserts into synced views.
 pub const ID_CHECK: &str = "SELECT CASE WHEN (NEW.id IS NULL) THEN RAISE (FAIL, 'id is required') WHEN (typeof(NEW.id) != 'text') THEN RAISE (FAIL, 'id should be text') END;\n";
 
-/// Rejects updates that change the id.
+/// Rejects updates that change the id (INSTEAD OF triggers of views: nothing was written
+/// yet, so `FAIL` suffices).
 pub const ID_UNCHANGED_CHECK: &str =
     "SELECT CASE WHEN (OLD.id != NEW.id) THEN RAISE (FAIL, 'Cannot update id') END;\n";
+
+/// Rejects updates that change the id in AFTER triggers (raw and direct tables): `ABORT`
+/// also reverts the row change that already happened, and the statement's earlier rows.
+pub const ID_UNCHANGED_CHECK_ABORT: &str =
+    "SELECT CASE WHEN (OLD.id != NEW.id) THEN RAISE (ABORT, 'Cannot update id') END;\n";
 
 /// One `INSERT INTO powersync_crud(...)` line; optional columns are added in the fixed
 /// order `data, old_values, metadata, options`.

@@ -2,6 +2,7 @@
 //! schema-and-crud §7.2–§7.8).
 
 use super::model::{Index, Table};
+use super::raw_trigger::{after_write_trigger, AfterWriteTrigger, WriteType};
 use super::sql::{
     extract_column, json_object_fragment, quote_identifier, quote_string, CrudInsert, ID_CHECK,
     ID_UNCHANGED_CHECK,
@@ -9,12 +10,15 @@ use super::sql::{
 use crate::error::Result;
 
 /// The view of a table and the SQL of its triggers, in the shape used to decide whether an
-/// existing view is up to date (spec §6.4). Empty strings stand for absent triggers.
+/// existing view is up to date. Empty strings stand for absent triggers. Direct tables have
+/// no view, only the three AFTER triggers on the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewDefinition {
-    /// View name.
+    /// View name (the table's name for direct tables).
     pub name: String,
-    /// `CREATE VIEW` statement.
+    /// Whether this is the trigger set of a direct table.
+    pub direct: bool,
+    /// `CREATE VIEW` statement (empty for direct tables).
     pub view: String,
     /// Delete trigger, followed by `;\n` and the `delete2` trigger for synced tables with
     /// `include_metadata`.
@@ -28,18 +32,63 @@ pub struct ViewDefinition {
 impl ViewDefinition {
     /// Generates the definition of `table`'s view.
     pub fn for_table(table: &Table) -> Result<Self> {
+        if table.direct {
+            return Self::for_direct_table(table);
+        }
         let generator = Generator::new(table);
         Ok(Self {
             name: table.view_name().to_string(),
+            direct: false,
             view: generator.view(),
             delete: generator.delete_triggers()?,
             insert: generator.insert_trigger()?,
             update: generator.update_trigger()?,
         })
     }
+
+    /// The AFTER triggers of a direct table: generated like raw-table triggers, with the
+    /// table name as CRUD type and all declared columns.
+    fn for_direct_table(table: &Table) -> Result<Self> {
+        let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        let trigger = |write: WriteType| {
+            after_write_trigger(&AfterWriteTrigger {
+                trigger_name: &direct_trigger_name(&table.name, write),
+                table: &table.name,
+                type_name: &table.name,
+                columns: &columns,
+                options: &table.options,
+                only_synced_changes: false,
+                write,
+            })
+        };
+        Ok(Self {
+            name: table.name.clone(),
+            direct: true,
+            view: String::new(),
+            delete: trigger(WriteType::Delete)?,
+            insert: trigger(WriteType::Insert)?,
+            update: trigger(WriteType::Update)?,
+        })
+    }
 }
 
-/// `CREATE INDEX "{internal}__{index}" ON "{internal}"(...)` and the index name.
+/// `ps_view_{insert,update,delete}_<table>`: the names of a direct table's triggers.
+pub fn direct_trigger_name(table: &str, write: WriteType) -> String {
+    let kind = match write {
+        WriteType::Insert => "insert",
+        WriteType::Update => "update",
+        WriteType::Delete => "delete",
+    };
+    format!("ps_view_{kind}_{table}")
+}
+
+/// Marks indexes of direct tables (and any index containing it) as PowerSync's: indexes of
+/// JSON tables are recognised by their `ps_data_` prefix instead.
+pub const MANAGED_INDEX_MARKER: &str = "/* ps-managed */";
+
+/// `CREATE INDEX "{internal}__{index}" ON "{internal}"(...)` and the index name. Direct
+/// tables index their plain columns (declared types are ignored) and carry
+/// [`MANAGED_INDEX_MARKER`] right after the name.
 pub fn index_sql(table: &Table, index: &Index) -> (String, String) {
     let internal = table.internal_name();
     let name = format!("{internal}__{}", index.name);
@@ -47,17 +96,25 @@ pub fn index_sql(table: &Table, index: &Index) -> (String, String) {
         .columns
         .iter()
         .map(|c| {
-            let mut value = extract_column(&c.name, &c.type_name);
+            let mut value = if table.direct {
+                quote_identifier(&c.name)
+            } else {
+                extract_column(&c.name, &c.type_name)
+            };
             if !c.ascending {
                 value.push_str(" DESC");
             }
             value
         })
         .collect();
+    let (marker, target) = if table.direct {
+        (MANAGED_INDEX_MARKER, quote_identifier(&table.name))
+    } else {
+        ("", quote_identifier(&internal))
+    };
     let sql = format!(
-        "CREATE INDEX {} ON {}({})",
+        "CREATE INDEX {}{marker} ON {target}({})",
         quote_identifier(&name),
-        quote_identifier(&internal),
         columns.join(", ")
     );
     (name, sql)

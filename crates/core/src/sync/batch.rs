@@ -6,7 +6,7 @@
 //! they flush before any other write to the same table.
 
 use super::stmt::RawStatement;
-use crate::error::Result;
+use crate::error::{PowerSyncError, Result};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
@@ -24,6 +24,19 @@ pub struct MultiInsert {
     per_row: usize,
     /// Whether a failing chunk is replayed row by row (see [`Self::insert`]).
     replay: bool,
+    /// The one-row statement replays use instead of `single` (see
+    /// [`Self::with_replay_statement`]), and its prepared form.
+    replay_sql: Option<String>,
+    replay_statement: Option<RawStatement>,
+}
+
+/// A failed [`MultiInsert::insert_rows`]: the error, and the index of the row whose one-row
+/// statement failed (`None` when a multi-row statement failed without replay).
+pub struct InsertFailure {
+    /// What SQLite reported.
+    pub error: PowerSyncError,
+    /// The failing row.
+    pub row: Option<usize>,
 }
 
 impl MultiInsert {
@@ -86,7 +99,21 @@ impl MultiInsert {
             shared,
             per_row,
             replay,
+            replay_sql: None,
+            replay_statement: None,
         }
+    }
+
+    /// Replays failing chunks with `single` — a one-row statement with the same parameters —
+    /// instead of the batch's own one-row statement, starting after the rows the failed
+    /// statement kept (`sqlite3_changes`: an `OR FAIL` insert keeps the rows before the
+    /// failing one, an ABORTed statement none). For batches whose statements differ from the
+    /// reference's row-by-row statement: the replayed row then fails with the reference's
+    /// statement text and error, with the same rows written before it.
+    pub fn with_replay_statement(mut self, single: String) -> Self {
+        self.replay = true;
+        self.replay_sql = Some(single);
+        self
     }
 
     /// Inserts `rows` (in order). `shared` binds the shared parameters; `bind_row(i, k)`
@@ -98,20 +125,52 @@ impl MultiInsert {
         shared: &[ValueRef<'v>],
         bind_row: impl Fn(usize, usize) -> ValueRef<'v>,
     ) -> Result<()> {
+        self.insert_rows(conn, rows, shared, bind_row)
+            .map_err(|f| f.error)
+    }
+
+    /// Like [`Self::insert`], telling which row failed.
+    pub fn insert_rows<'v>(
+        &mut self,
+        conn: &Connection,
+        rows: usize,
+        shared: &[ValueRef<'v>],
+        bind_row: impl Fn(usize, usize) -> ValueRef<'v>,
+    ) -> std::result::Result<(), InsertFailure> {
         debug_assert_eq!(shared.len(), self.shared);
         let single = self.chunks.len() - 1;
         let mut done = 0;
         for (c, &size) in self.chunks.iter().enumerate() {
             while rows - done >= size {
-                if let Err(e) = self.run_chunk(conn, c, size, done, shared, &bind_row) {
+                if let Err(error) = self.run_chunk(conn, c, size, done, shared, &bind_row) {
+                    let alternate = self.replay_sql.is_some();
                     // Only while our transaction is alive: some errors (I/O, out of
                     // memory) make SQLite roll back the whole transaction, and replaying
                     // then would write outside of it.
-                    if !self.replay || size == 1 || conn.is_autocommit() {
-                        return Err(e);
+                    if !self.replay || (size == 1 && !alternate) || conn.is_autocommit() {
+                        let row = (size == 1).then_some(done);
+                        return Err(InsertFailure { error, row });
                     }
-                    for r in done..done + size {
-                        self.run_chunk(conn, single, 1, r, shared, &bind_row)?;
+                    let kept = if alternate {
+                        (conn.changes() as usize).min(size)
+                    } else {
+                        0
+                    };
+                    for r in done + kept..done + size {
+                        let result = match self.replay_sql.clone() {
+                            Some(sql) => {
+                                let stmt = match &mut self.replay_statement {
+                                    Some(stmt) => stmt,
+                                    slot => match RawStatement::prepare(conn, sql) {
+                                        Ok(stmt) => slot.insert(stmt),
+                                        Err(error) => return Err(InsertFailure { error, row: Some(r) }),
+                                    },
+                                };
+                                Self::run_on(stmt, self.shared, self.per_row, 1, r, shared, &bind_row)
+                            }
+                            None => self.run_chunk(conn, single, 1, r, shared, &bind_row),
+                        };
+                        result.map_err(|error| InsertFailure { error, row: Some(r) })?;
                     }
                 }
                 done += size;
@@ -133,7 +192,19 @@ impl MultiInsert {
             Some(stmt) => stmt,
             slot => slot.insert(RawStatement::prepare(conn, self.sql[chunk].clone())?),
         };
-        let (n_shared, per_row) = (self.shared, self.per_row);
+        Self::run_on(stmt, self.shared, self.per_row, size, first, shared, bind_row)
+    }
+
+    /// Binds rows `first..first + size` to `stmt` and runs it.
+    fn run_on<'v>(
+        stmt: &mut RawStatement,
+        n_shared: usize,
+        per_row: usize,
+        size: usize,
+        first: usize,
+        shared: &[ValueRef<'v>],
+        bind_row: &impl Fn(usize, usize) -> ValueRef<'v>,
+    ) -> Result<()> {
         stmt.execute(|b| {
             for (i, v) in shared.iter().enumerate() {
                 b.value(i + 1, *v);

@@ -160,7 +160,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
                 sync.raw_tables = options
                     .schema
                     .as_ref()
-                    .map(|s| s.raw_tables.clone())
+                    .map(crate::sync::raw_tables::sync_targets)
                     .unwrap_or_default();
             }
             let mut store = SqlStore {

@@ -38,7 +38,7 @@ pub struct SyncState {
     /// Long-lived non-owning connection whose statement cache holds our prepared
     /// statements; created on first use, dropped (finalising them) when the state is reset.
     conn: Option<Connection>,
-    /// Raw tables of the `start` schema of the current iteration.
+    /// Raw and direct tables of the `start` schema of the current iteration.
     raw_tables: Vec<RawTable>,
     /// Inferred raw-table statements.
     raw_cache: RawTableCache,

@@ -4,8 +4,9 @@
 //! exactly: they appear in error messages, and the update hook reports depend on which
 //! statements delete row by row.
 
-use crate::error::{PowerSyncError, Result, SqlResultExt};
+use crate::error::{PowerSyncError, Result};
 use crate::migrations::exec_script as exec;
+use crate::schema::ExistingTable;
 use crate::sql_fn::{self, Output};
 use crate::state::ConnectionState;
 use crate::util::sqlite_value::int_of;
@@ -30,35 +31,33 @@ pub fn clear(conn: &Connection, state: &ConnectionState, flags: i32) -> Result<(
     )?;
     clear_progress(conn)?;
 
-    let glob = if flags & CLEAR_LOCAL != 0 {
-        "ps_data_*"
-    } else {
-        "ps_data__*"
-    };
-    const TABLES: &str = "SELECT name FROM sqlite_master WHERE type='table' AND name GLOB ?1";
-    let tables: Vec<String> = {
-        let mut stmt = conn.prepare(TABLES).sql_context(TABLES)?;
-        let names = stmt
-            .query_map([glob], |r| r.get(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<_>>());
-        names.sql_context(TABLES)?
-    };
-    for name in tables {
-        let table = quote_identifier(&name);
-        // Deleting one row first makes the update hook report the table; the unconditional
-        // DELETE then uses SQLite's truncate optimization, which reports nothing.
-        exec(
-            conn,
-            &format!(
-                "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} LIMIT 1);\nDELETE FROM {table};"
-            ),
-        )?;
-    }
-    clear_raw_tables(conn, state)
+    // Tables are emptied as if the sync client wrote: direct and raw tables have triggers on
+    // the table itself, which must not queue CRUD entries for these deletions.
+    state.while_syncing_local(|| {
+        // JSON data tables by prefix, and direct tables (marked user tables included).
+        let tables = ExistingTable::list(conn, false)?;
+        for table in tables {
+            if table.local_only && flags & CLEAR_LOCAL == 0 {
+                continue;
+            }
+            let table = quote_identifier(&table.internal);
+            // Deleting one row first makes the update hook report the table; the
+            // unconditional DELETE then uses SQLite's truncate optimization, which reports
+            // nothing.
+            exec(
+                conn,
+                &format!(
+                    "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} LIMIT 1);\nDELETE FROM {table};"
+                ),
+            )?;
+        }
+        clear_raw_tables(conn, state)
+    })
 }
 
-/// Runs each raw table's `clear` statement of the schema installed on this connection, with
-/// `in_sync_local` set so that CRUD triggers and virtual tables ignore the deletions.
+/// Runs each raw table's `clear` statement of the schema installed on this connection (the
+/// caller sets `in_sync_local`, so that CRUD triggers and virtual tables ignore the
+/// deletions).
 ///
 /// Only the schema passed to `powersync_replace_schema` on this connection counts; without
 /// one, raw tables are not cleared (as with the reference).
@@ -73,9 +72,7 @@ fn clear_raw_tables(conn: &Connection, state: &ConnectionState) -> Result<()> {
         None => return Ok(()),
     };
     for (name, sql) in statements {
-        state
-            .while_syncing_local(|| exec(conn, &sql))
-            .map_err(|e| e.with_context(format!("Clearing raw table {name}")))?;
+        exec(conn, &sql).map_err(|e| e.with_context(format!("Clearing raw table {name}")))?;
     }
     Ok(())
 }

@@ -2,10 +2,12 @@
 //!
 //! Generated triggers use it to combine `json_object(...)` chunks of 50 columns each (SQLite
 //! limits function arguments to 100). Like the reference it does not parse its arguments:
-//! empty objects produce stray commas and invalid content passes through unchanged.
+//! empty objects produce stray commas and invalid content passes through unchanged. NULL
+//! arguments are skipped (a trigger merging the columns of a row may see NULL chunks).
 
 use crate::error::{PowerSyncError, Result};
 use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE};
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 /// Merges object texts: `{` + the inner texts joined by `,` + `}`.
@@ -34,7 +36,10 @@ pub fn register(conn: &Connection) -> Result<()> {
         -1,
         DETERMINISTIC | RESULT_SUBTYPE,
         |call| {
-            let texts: Vec<String> = (0..call.len()).map(|i| call.text_lossy(i)).collect();
+            let texts: Vec<String> = (0..call.len())
+                .filter(|&i| !matches!(call.arg(i), ValueRef::Null))
+                .map(|i| call.text_lossy(i))
+                .collect();
             Ok(Output::Text(merge(texts.iter().map(String::as_str))?))
         },
     )

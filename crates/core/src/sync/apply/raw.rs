@@ -1,11 +1,9 @@
 //! Writing synced rows into raw tables (spec §6.8).
 
 use crate::error::{PowerSyncError, Result, SqlResultExt};
-use crate::sync::raw_tables::{PendingStatement, RawTable, StatementParam};
-use rusqlite::types::Value as SqlValue;
+use crate::sync::raw_tables::{self, PendingStatement, RawTable};
 use rusqlite::Connection;
-use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Statements inferred from `pragma_table_info` for raw tables without explicit ones,
 /// re-inferred when `PRAGMA schema_version` changes.
@@ -13,10 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 pub struct RawTableCache {
     schema_version: Option<i64>,
     inferred: HashMap<String, (PendingStatement, PendingStatement)>,
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl RawTableCache {
@@ -65,31 +59,21 @@ impl RawTableCache {
                         .is_none_or(|s| s.iter().any(|x| x == *c))
                 })
                 .collect();
-            let t = quote(name);
-            let mut cols = String::from("id");
-            let mut values = String::from("?1");
-            let mut sets = Vec::new();
-            let mut params = vec![StatementParam::Id];
-            for (i, c) in synced.iter().enumerate() {
-                cols.push_str(", ");
-                cols.push_str(&quote(c));
-                values.push_str(&format!(", ?{}", i + 2));
-                sets.push(format!("{} = ?{}", quote(c), i + 2));
-                params.push(StatementParam::Column((*c).clone()));
+            // The reference's checks of the local table (as for triggers).
+            let has_id = columns.iter().any(|c| c == "id");
+            if !has_id && synced.is_empty() {
+                return Err(PowerSyncError::argument(format!(
+                    "Could not find {name} in local schema."
+                )));
             }
-            let put_sql = if sets.is_empty() {
-                format!("INSERT INTO {t} ({cols}) VALUES ({values}) ON CONFLICT (id) DO NOTHING")
-            } else {
-                format!(
-                    "INSERT INTO {t} ({cols}) VALUES ({values}) ON CONFLICT (id) DO UPDATE SET {}",
-                    sets.join(", ")
-                )
-            };
-            let put = PendingStatement { sql: put_sql, params };
-            let delete = PendingStatement {
-                sql: format!("DELETE FROM {t} WHERE id = ?"),
-                params: vec![StatementParam::Id],
-            };
+            if !has_id {
+                return Err(PowerSyncError::argument(format!(
+                    "Table {name} has no id column."
+                )));
+            }
+            let synced: Vec<&str> = synced.iter().map(|c| c.as_str()).collect();
+            let put = raw_tables::upsert_statement(name, &synced);
+            let delete = raw_tables::delete_statement(name);
             self.inferred.insert(table.name.clone(), (put, delete));
         }
         Ok(&self.inferred[&table.name])
@@ -114,80 +98,12 @@ impl RawTableCache {
     /// Inserts or replaces a row.
     pub fn put(&mut self, conn: &Connection, table: &RawTable, id: &str, data: &str) -> Result<()> {
         let statement = self.statement(conn, table, true)?;
-        let parsed: Value =
-            serde_json::from_str(data).map_err(|e| PowerSyncError::LocalData(e.to_string()))?;
-        let Value::Object(object) = parsed else {
-            return Err(PowerSyncError::argument("expected oplog data to be an object"));
-        };
-        let mut stmt = prepare(conn, statement)?;
-        for (i, p) in statement.params.iter().enumerate() {
-            let value = match p {
-                StatementParam::Id => SqlValue::Text(id.to_string()),
-                StatementParam::Column(c) => match object.get(c) {
-                    Some(Value::String(s)) => SqlValue::Text(s.clone()),
-                    Some(Value::Number(n)) => SqlValue::Real(n.as_f64().unwrap_or_default()),
-                    Some(Value::Bool(b)) => SqlValue::Integer(*b as i64),
-                    _ => SqlValue::Null,
-                },
-                StatementParam::Rest => {
-                    let uses_id = statement.params.contains(&StatementParam::Id);
-                    let referenced = |k: &str| {
-                        (uses_id && k == "id")
-                            || statement
-                                .params
-                                .iter()
-                                .any(|p| matches!(p, StatementParam::Column(c) if c == k))
-                    };
-                    let rest: BTreeMap<&String, &Value> =
-                        object.iter().filter(|(k, _)| !referenced(k.as_str())).collect();
-                    if rest.is_empty() {
-                        SqlValue::Null
-                    } else {
-                        SqlValue::Text(serde_json::to_string(&rest).expect("serialisable"))
-                    }
-                }
-            };
-            stmt.raw_bind_parameter(i + 1, value)
-                .sql_context(&statement.sql)?;
-        }
-        stmt.raw_execute()
-            .map_err(|e| {
-                PowerSyncError::sqlite(statement.sql.clone(), e)
-                    .with_context(format!("replacing into {}, id = {id}, data = {data}", table.name))
-            })
-            .map(drop)
+        raw_tables::put_row(conn, statement, &table.name, id, data)
     }
 
     /// Deletes a row.
     pub fn delete(&mut self, conn: &Connection, table: &RawTable, id: &str) -> Result<()> {
         let statement = self.statement(conn, table, false)?;
-        if statement.params.iter().any(|p| *p != StatementParam::Id) {
-            return Err(PowerSyncError::argument(
-                "Raw delete statement parameters must only reference id",
-            ));
-        }
-        let mut stmt = prepare(conn, statement)?;
-        for i in 0..statement.params.len() {
-            stmt.raw_bind_parameter(i + 1, id).sql_context(&statement.sql)?;
-        }
-        stmt.raw_execute()
-            .map_err(|e| {
-                PowerSyncError::sqlite(statement.sql.clone(), e)
-                    .with_context(format!("deleting from {}, id = {id}", table.name))
-            })
-            .map(drop)
+        raw_tables::delete_row(conn, statement, &table.name, id)
     }
-}
-
-fn prepare<'c>(conn: &'c Connection, statement: &PendingStatement) -> Result<rusqlite::CachedStatement<'c>> {
-    let stmt = conn.prepare_cached(&statement.sql).sql_context(&statement.sql)?;
-    let n = stmt.parameter_count();
-    if n != statement.params.len() {
-        return Err(PowerSyncError::argument(format!(
-            "Statement {} has {n} parameters, but {} values were provided as sources.",
-            statement.sql,
-            statement.params.len()
-        )));
-    }
-    Ok(stmt)
 }

@@ -1,5 +1,8 @@
 //! Writing published rows into their tables (spec §6.7), in the order they come.
 //!
+//! Rows go to the raw or direct table of their type from the `start` schema if there is
+//! one, else to `ps_data__<type>`, else to `ps_untyped`.
+//!
 //! Puts into `ps_data__<type>` and `ps_untyped` are buffered and written with multi-row
 //! `REPLACE` statements. Rows arrive grouped by type, and the buffer is flushed before any
 //! other write (a delete, a raw table, another type), so the sequence of row changes — and
@@ -7,7 +10,7 @@
 
 use super::raw::RawTableCache;
 use crate::error::{Result, SqlResultExt};
-use crate::sync::batch::MultiInsert;
+use crate::sync::batch::{InsertFailure, MultiInsert};
 use crate::sync::raw_tables::RawTable;
 use crate::sync::statements::HotStatements;
 use rusqlite::types::ValueRef;
@@ -76,21 +79,25 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Where rows of `row_type` go: a raw or direct table of the `start` schema wins over a
+    /// `ps_data__` table of the same type.
     fn destination(&self, row_type: &str) -> Result<Destination<'a>> {
-        Ok(if self.data_tables.contains(row_type) {
-            let t = quote(&format!("ps_data__{row_type}"));
-            let sql = format!("SELECT EXISTS (SELECT 1 FROM {t})");
-            let any: bool = self
-                .conn
-                .prepare_cached(&sql)
-                .and_then(|mut s| s.query_row([], |r| r.get(0)))
-                .sql_context(&sql)?;
-            Destination::Data(format!("DELETE FROM {t} WHERE id = ?"), !any)
-        } else if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
-            Destination::Raw(raw)
-        } else {
-            Destination::Untyped
-        })
+        Ok(
+            if let Some(raw) = self.raw_tables.iter().find(|r| r.name == row_type) {
+                Destination::Raw(raw)
+            } else if self.data_tables.contains(row_type) {
+                let t = quote(&format!("ps_data__{row_type}"));
+                let sql = format!("SELECT EXISTS (SELECT 1 FROM {t})");
+                let any: bool = self
+                    .conn
+                    .prepare_cached(&sql)
+                    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                    .sql_context(&sql)?;
+                Destination::Data(format!("DELETE FROM {t} WHERE id = ?"), !any)
+            } else {
+                Destination::Untyped
+            },
+        )
     }
 
     /// Writes the buffered puts.
@@ -108,20 +115,20 @@ impl<'a> Writer<'a> {
             let end = if k == 0 { ends[r].0 } else { ends[r].1 };
             ValueRef::Text(&text.as_bytes()[start..end])
         };
-        match &self.current {
+        let result = match &self.current {
             // The rows of a type come together and once each: into a table that was empty
             // no REPLACE can conflict, so a plain insert does the same (without the
-            // statement journal a multi-row REPLACE needs).
+            // statement journal a multi-row REPLACE needs). Should it fail anyway, the
+            // failing row is replayed with the reference's REPLACE, which then reports the
+            // reference's statement text.
             Some((row_type, Destination::Data(_, true))) => {
                 let put = self
                     .statements
                     .data_inserts
                     .entry(row_type.clone())
                     .or_insert_with(|| {
-                        let prefix = format!(
-                            "INSERT OR FAIL INTO {}(id, data)",
-                            quote(&format!("ps_data__{row_type}"))
-                        );
+                        let table = quote(&format!("ps_data__{row_type}"));
+                        let prefix = format!("INSERT OR FAIL INTO {table}(id, data)");
                         MultiInsert::new(
                             format!("{prefix} VALUES (?, ?)"),
                             &prefix,
@@ -131,8 +138,9 @@ impl<'a> Writer<'a> {
                             INSERT_CHUNKS,
                             false,
                         )
+                        .with_replay_statement(format!("REPLACE INTO {table}(id, data) VALUES (?, ?)"))
                     });
-                put.insert(self.conn, ends.len(), &[], field)?
+                put.insert_rows(self.conn, ends.len(), &[], field)
             }
             Some((row_type, Destination::Data(_, false))) => {
                 let put = self
@@ -154,7 +162,7 @@ impl<'a> Writer<'a> {
                             true,
                         )
                     });
-                put.insert(self.conn, ends.len(), &[], field)?
+                put.insert_rows(self.conn, ends.len(), &[], field)
             }
             Some((row_type, Destination::Untyped)) => {
                 let put = self.statements.untyped_puts.get_or_insert_with(|| {
@@ -168,14 +176,32 @@ impl<'a> Writer<'a> {
                         true,
                     )
                 });
+                // Like the reference, failures of ps_untyped writes carry no context.
                 put.insert(
                     self.conn,
                     ends.len(),
                     &[ValueRef::Text(row_type.as_bytes())],
                     field,
-                )?
+                )
+                .map_err(|error| InsertFailure { error, row: None })
             }
             _ => unreachable!("only data and untyped puts are buffered"),
+        };
+        if let Err(InsertFailure { error, row }) = result {
+            // Writes into ps_data__ tables name the row like the reference's statement
+            // wrapper does.
+            let context = match (&self.current, row) {
+                (Some((row_type, Destination::Data(..))), Some(r)) => {
+                    let id_start = if r == 0 { 0 } else { ends[r - 1].1 };
+                    let (id, data) = (&text[id_start..ends[r].0], &text[ends[r].0..ends[r].1]);
+                    Some(format!("replacing into {row_type}, id = {id}, data = {data}"))
+                }
+                _ => None,
+            };
+            return Err(match context {
+                Some(context) => error.with_context(context),
+                None => error,
+            });
         }
         self.text.clear();
         self.ends.clear();
@@ -214,7 +240,8 @@ impl<'a> Writer<'a> {
             (Action::Delete, _) => {
                 self.flush()?;
                 match &self.current {
-                    Some((_, Destination::Data(delete, _))) => exec(self.conn, delete, params![row_id])?,
+                    Some((_, Destination::Data(delete, _))) => exec(self.conn, delete, params![row_id])
+                        .map_err(|e| e.with_context(format!("deleting from {row_type}, id = {row_id}")))?,
                     _ => exec(self.conn, UNTYPED_DELETE, params![row_type, row_id])?,
                 }
             }
