@@ -14,7 +14,7 @@ pub mod time;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
 use crate::sync::apply::{self, RawTableCache};
-use crate::sync::client::store::{ApplyMode, ChecksumFailure, SubscriptionRow, SyncStore};
+use crate::sync::client::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use crate::sync::options::StreamKey;
 use crate::sync::protocol::DataLine;
 use crate::sync::raw_tables::RawTable;
@@ -24,8 +24,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// The statement the reference prepares first; it doubles as the check that
-/// `powersync_init()` has run.
-pub const PROGRESS_SQL: &str = "SELECT name, count_at_last, count_since_last FROM ps_buckets";
+/// `powersync_init()` has run, so its text appears in the error on a database without
+/// `ps_buckets`.
+pub const PROGRESS_SQL: &str = "SELECT id, name, count_at_last, count_since_last FROM ps_buckets";
 
 /// Prepares the progress statement, failing like the reference when `ps_buckets` is missing.
 pub fn ensure_ready(conn: &Connection) -> Result<()> {
@@ -148,22 +149,30 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 
-    fn bucket_counters(&mut self) -> Result<HashMap<String, (i64, i64)>> {
+    fn bucket_counters(&mut self) -> Result<HashMap<String, BucketCounters>> {
         let mut stmt = self.conn.prepare_cached(PROGRESS_SQL).sql_context(PROGRESS_SQL)?;
         let map = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(1)?,
+                    BucketCounters {
+                        id: r.get(0)?,
+                        at_last: r.get(2)?,
+                        since_last: r.get(3)?,
+                    },
+                ))
+            })
             .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
             .sql_context(PROGRESS_SQL)?;
         Ok(map)
     }
 
-    fn reset_counters(&mut self) -> Result<()> {
-        exec(
-            self.conn,
-            "UPDATE ps_buckets SET count_at_last = 0, count_since_last = 0",
-            [],
-        )
-        .map(drop)
+    fn reset_counters(&mut self, ids: &[i64]) -> Result<()> {
+        const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = 0 WHERE id = ?";
+        for id in ids {
+            exec(self.conn, SQL, [id])?;
+        }
+        Ok(())
     }
 
     fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> Result<()> {
