@@ -137,8 +137,10 @@ impl SyncStore for SqlStore<'_> {
 
     fn delete_buckets(&mut self, names: &[&str]) -> Result<()> {
         const DELETE: &str = "DELETE FROM ps_buckets WHERE name = ?1 RETURNING id";
-        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL";
-        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket = ?1";
+        // Rows without type or id are skipped by OR IGNORE (primary-key columns of a
+        // WITHOUT ROWID table are NOT NULL).
+        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
+        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
         for name in names {
             let id: Option<i64> = self.query_one(DELETE, [name])?;
             if let Some(id) = id {
@@ -203,10 +205,10 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn set_last_op(&mut self, buckets: &[&str], last_op: i64) -> Result<()> {
-        const SQL: &str = "UPDATE ps_buckets SET last_op = ?2 WHERE name = ?1";
+        const SQL: &str = "UPDATE ps_buckets SET last_op = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for name in buckets {
-            stmt.execute(params![name, last_op]).sql_context(SQL)?;
+            stmt.execute(params![last_op, name]).sql_context(SQL)?;
         }
         Ok(())
     }
@@ -229,10 +231,10 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn set_counts(&mut self, counts: &[(&str, i64)]) -> Result<()> {
-        const SQL: &str = "UPDATE ps_buckets SET count_at_last = ?2, count_since_last = 0 WHERE name = ?1";
+        const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for (name, count) in counts {
-            stmt.execute(params![name, count]).sql_context(SQL)?;
+            stmt.execute(params![count, name]).sql_context(SQL)?;
         }
         Ok(())
     }
@@ -244,14 +246,15 @@ impl SyncStore for SqlStore<'_> {
     fn delete_subscription(&mut self, id: i64) -> Result<()> {
         exec(
             self.conn,
-            "DELETE FROM ps_stream_subscriptions WHERE id = ?1",
+            "DELETE FROM ps_stream_subscriptions WHERE id = ?",
             [id],
         )
         .map(drop)
     }
 
     fn insert_default_subscription(&mut self, stream: &str) -> Result<i64> {
-        const SQL: &str = "INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES (?1, TRUE, TRUE) RETURNING id";
+        // `RETURNING *`: the id is the first column.
+        const SQL: &str = "INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES (?, TRUE, TRUE) RETURNING *;";
         self.query_one(SQL, [stream])?
             .ok_or_else(|| PowerSyncError::Internal(Some("no id returned".into())))
     }
