@@ -241,7 +241,7 @@ fn streams() {
     .unwrap();
     s.control(
         "subscriptions",
-        json!({"subscribe": {"stream": {"name": "t"}, "ttl": 100}}),
+        json!({"subscribe": {"stream": {"name": "t"}, "ttl": 3600}}),
     )
     .unwrap();
     s.control(
