@@ -356,6 +356,26 @@ fn y3_subscription_errors() -> usize {
     s.cases
 }
 
+/// A write failing after the apply marked a stream synced (storing the applied request id):
+/// the error is returned, but the stream's in-memory `last_synced_at` stays updated and
+/// shows with the next status (the reference updates it while writing).
+fn y3_failure_after_streams_synced() -> usize {
+    let Some(mut s) = new("y3_failure_after_streams_synced") else {
+        return 0;
+    };
+    s.start_null().unwrap();
+    s.json(json!({"checkpoint": {"last_op_id": "1", "write_checkpoint": "5", "buckets": [
+        {"bucket": "a", "checksum": 0, "priority": 3, "subscriptions": [{"default": 0}]}],
+        "streams": [{"name": "d", "is_default": true, "errors": []}]}}))
+        .unwrap();
+    s.sql("CREATE TRIGGER no_applied BEFORE INSERT ON ps_kv WHEN NEW.key = 'last_applied_checkpoint_request_id' BEGIN SELECT RAISE(ABORT, 'no'); END");
+    fails(&s.json(complete(1)), 1811);
+    s.sql("DROP TRIGGER no_applied");
+    has(&s.json(token(60)), r#""last_synced_at":1,"progress""#);
+    has(&s.json(complete(1)), "DidCompleteSync");
+    s.cases
+}
+
 // ---------------------------------------------------------------------------------------
 // Y4: a failed start keeps the previous iteration
 
@@ -843,6 +863,7 @@ fn y3_errors_keep_the_iteration() {
             ("apply_errors", y3_apply_errors),
             ("completed_upload_error", y3_completed_upload_error),
             ("subscription_errors", y3_subscription_errors),
+            ("failure_after_streams_synced", y3_failure_after_streams_synced),
         ],
     );
 }

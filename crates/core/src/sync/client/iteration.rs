@@ -202,9 +202,22 @@ impl Iteration {
     /// touching the iteration, then [`Self::commit`] applies the outcome in memory and cannot
     /// fail. An error therefore leaves the iteration exactly as it was, and the SDK can carry
     /// on with it (e.g. deliver the line again after rolling back).
+    ///
+    /// One exception, as in the reference: once an apply has marked stream subscriptions as
+    /// synced, their in-memory `last_synced_at` stays updated even if a later write of the
+    /// same event fails (the reference updates them while writing); the status shows it with
+    /// the next change reported.
     pub(crate) fn handle(&mut self, event: SyncEvent<'_>, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let plan = self.prepare(event, store)?;
-        Ok(self.commit(plan))
+        let mut leaked = None;
+        match self.prepare(event, store, &mut leaked) {
+            Ok(plan) => Ok(self.commit(plan)),
+            Err(e) => {
+                if let Some(synced) = leaked {
+                    self.mark_streams_synced(&synced);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Ends the iteration from the client side (`stop`): the disconnected status, then
@@ -218,7 +231,15 @@ impl Iteration {
 
     /// Phase one: everything that reads or writes the database, and the instructions that
     /// come before any status change (log lines, credential requests).
-    pub(crate) fn prepare<'a>(&self, event: SyncEvent<'a>, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
+    ///
+    /// `leaked` receives the streams an apply marked as synced, for the error path of
+    /// [`Self::handle`].
+    pub(crate) fn prepare<'a>(
+        &self,
+        event: SyncEvent<'a>,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
         Ok(match event {
             SyncEvent::Start(_) | SyncEvent::Stop => unreachable!("handled by SyncClient"),
             SyncEvent::ConnectionEnd => Plan::new(Transition::Close {
@@ -228,7 +249,7 @@ impl Iteration {
             SyncEvent::RefreshedToken => Plan::new(Transition::Close {
                 hide_disconnect: true,
             }),
-            SyncEvent::CompletedUpload => self.completed_upload(store)?,
+            SyncEvent::CompletedUpload => self.completed_upload(store, leaked)?,
             SyncEvent::UpdateSubscriptions(streams) => {
                 let now = store.now()?;
                 store.refresh_ttl(&streams, now)?;
@@ -242,11 +263,11 @@ impl Iteration {
             }
             SyncEvent::TextLine(text) => {
                 let line = crate::sync::protocol::parse_text(text)?;
-                self.prepare_line(line, text.len(), store)?
+                self.prepare_line(line, text.len(), store, leaked)?
             }
             SyncEvent::BinaryLine(bytes) => {
                 let line = crate::sync::protocol::parse_binary(bytes)?;
-                self.prepare_line(line, bytes.len(), store)?
+                self.prepare_line(line, bytes.len(), store, leaked)?
             }
         })
     }
@@ -388,7 +409,13 @@ impl Iteration {
         Ok(SubscriptionRequest::load(store, self.include_defaults)? != self.request)
     }
 
-    fn prepare_line<'a>(&self, line: SyncLine<'a>, size: usize, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
+    fn prepare_line<'a>(
+        &self,
+        line: SyncLine<'a>,
+        size: usize,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
         match line {
             SyncLine::Checkpoint(cp) => {
                 let target = Target::from_checkpoint(&cp);
@@ -427,7 +454,7 @@ impl Iteration {
                         None,
                     ));
                 };
-                self.checkpoint_complete(target, store)
+                self.checkpoint_complete(target, store, leaked)
             }
             SyncLine::PartialCheckpointComplete(p) => {
                 let Some(target) = self.tracked() else {
@@ -435,7 +462,7 @@ impl Iteration {
                         "Received checkpoint complete without previous checkpoint",
                     ));
                 };
-                self.partial_complete(target, p.priority.0, store)
+                self.partial_complete(target, p.priority.0, store, leaked)
             }
             SyncLine::Data(line) => {
                 store.insert_data_line(&line, size)?;
@@ -528,7 +555,13 @@ impl Iteration {
 
     /// Validates and applies `target` (all buckets, or those up to `priority`). Does all the
     /// writing; what it means for the in-memory state is returned.
-    fn sync_local(&self, target: &Target, priority: Option<i32>, store: &mut dyn SyncStore) -> Result<LocalSync> {
+    fn sync_local(
+        &self,
+        target: &Target,
+        priority: Option<i32>,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<LocalSync> {
         let failures = store.validate_checksums(&target.checksums(priority))?;
         if !failures.is_empty() {
             let names: Vec<&str> = failures.iter().map(|f| f.bucket.as_str()).collect();
@@ -566,7 +599,7 @@ impl Iteration {
                     .collect();
                 store.set_counts(&counts)?;
             }
-            return Ok(LocalSync::Applied(self.streams_synced(priority, now, store)?));
+            return Ok(LocalSync::Applied(self.streams_synced(priority, now, store, leaked)?));
         }
         // A full checkpoint whose buckets all have priority 0 is what the service sends
         // instead of a partial checkpoint at priority 0: publish it as one.
@@ -587,13 +620,22 @@ impl Iteration {
                 Some(highest),
                 now,
                 store,
+                leaked,
             )?));
         }
         Ok(LocalSync::Pending)
     }
 
     /// Records `now` as the last sync of the streams included at `priority` (all for `None`).
-    fn streams_synced(&self, priority: Option<i32>, now: i64, store: &mut dyn SyncStore) -> Result<Synced> {
+    /// Row by row, as the reference: when a write fails, the streams up to and including that
+    /// one are reported in `leaked` (the reference has already updated them in memory).
+    fn streams_synced(
+        &self,
+        priority: Option<i32>,
+        now: i64,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Synced> {
         let streams: Vec<i64> = self
             .status
             .streams
@@ -601,14 +643,23 @@ impl Iteration {
             .filter(|s| priority.is_none_or(|p| s.priority.is_some_and(|sp| sp <= p)))
             .map(|s| s.id)
             .collect();
-        if !streams.is_empty() {
-            store.set_subscriptions_synced(&streams, now)?;
+        for (i, id) in streams.iter().enumerate() {
+            *leaked = Some(Synced {
+                at: now,
+                streams: streams[..=i].to_vec(),
+            });
+            store.set_subscriptions_synced(&[*id], now)?;
         }
         Ok(Synced { at: now, streams })
     }
 
-    fn checkpoint_complete<'a>(&self, target: &Target, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
-        Ok(match self.sync_local(target, None, store)? {
+    fn checkpoint_complete<'a>(
+        &self,
+        target: &Target,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        Ok(match self.sync_local(target, None, store, leaked)? {
             LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
             LocalSync::Pending => Self::delayed(target, None),
             LocalSync::AppliedPartially(synced) => Self::delayed(target, Some(synced)),
@@ -657,8 +708,14 @@ impl Iteration {
         }
     }
 
-    fn partial_complete<'a>(&self, target: &Target, priority: i32, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
-        Ok(match self.sync_local(target, Some(priority), store)? {
+    fn partial_complete<'a>(
+        &self,
+        target: &Target,
+        priority: i32,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        Ok(match self.sync_local(target, Some(priority), store, leaked)? {
             LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
             // The full checkpoint that follows decides what to keep pending.
             LocalSync::Pending | LocalSync::AppliedPartially(_) => Plan {
@@ -673,7 +730,7 @@ impl Iteration {
         })
     }
 
-    fn completed_upload<'a>(&self, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
+    fn completed_upload<'a>(&self, store: &mut dyn SyncStore, leaked: &mut Option<Synced>) -> Result<Plan<'a>> {
         let Some(pending) = self.pending.as_deref() else {
             return Ok(Plan::new(Transition::Empty));
         };
@@ -684,7 +741,7 @@ impl Iteration {
                 return Ok(Plan::new(Transition::Empty));
             }
         }
-        Ok(match self.sync_local(pending, None, store)? {
+        Ok(match self.sync_local(pending, None, store, leaked)? {
             LocalSync::Applied(synced) => {
                 if let Some(w) = pending.write_checkpoint {
                     store.set_kv("last_applied_checkpoint_request_id", w)?;

@@ -462,7 +462,7 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     let it = h.client.iteration.as_mut().unwrap();
     let before = format!("{it:?}");
     // Everything is written by prepare; the iteration does not change until commit.
-    let plan = it.prepare(SyncEvent::TextLine(DATA), &mut h.store).unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None).unwrap();
     assert_eq!(h.store.buckets["a"].since_last, 2);
     assert_eq!(format!("{it:?}"), before);
     assert!(matches!(plan.transition, Transition::Data { .. }));
@@ -471,13 +471,13 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     assert_ne!(format!("{it:?}"), before);
     // A blocked checkpoint: the plan carries the pending checkpoint, commit stores it.
     h.store.crud_pending = true;
-    let plan = it.prepare(SyncEvent::TextLine(COMPLETE), &mut h.store).unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None).unwrap();
     assert!(it.pending.is_none());
     assert!(matches!(plan.transition, Transition::Delayed { partial: None, .. }));
     it.commit(plan);
     assert!(it.pending.is_some());
     // A close: commit reports the end; the machine drops the iteration.
-    let plan = it.prepare(SyncEvent::RefreshedToken, &mut h.store).unwrap();
+    let plan = it.prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None).unwrap();
     let outcome = it.commit(plan);
     assert!(outcome.ended);
     assert_eq!(
