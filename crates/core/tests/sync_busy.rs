@@ -123,7 +123,10 @@ fn busy_lines_are_recoverable() {
     }
     step("completed_upload", Payload::Null, true).unwrap_err();
     let r = step("completed_upload", Payload::Null, false).unwrap();
-    assert!(r.contains("Applied pending checkpoint after completed upload"), "{r}");
+    assert!(
+        r.contains("Applied pending checkpoint after completed upload"),
+        "{r}"
+    );
     // BUSY in the keepalive's subscription cleanup, then the keepalive again.
     assert_eq!(step("line_text", keepalive(), true).unwrap_err().0, 5);
     step("line_text", keepalive(), false).unwrap();

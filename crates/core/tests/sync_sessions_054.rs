@@ -18,7 +18,8 @@ use sync_common::*;
 use sync_sessions_support::*;
 
 const DELAYED: &str = r#"{"CheckpointDelayedDueToLocalData":{}}"#;
-const DELAYED_INFO: &str = "Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint.";
+const DELAYED_INFO: &str =
+    "Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint.";
 const UPLOAD_WARNING: &str = "Could not apply pending checkpoint even after completed upload";
 const DISCONNECTED: &str = r#"{"connected":false,"connecting":false"#;
 const CONNECTED: &str = r#"{"connected":true,"connecting":false"#;
@@ -33,7 +34,9 @@ fn new_enc(name: &str, enc: Enc) -> Option<Session> {
 
 /// A local write through the `items` view (queues CRUD, sets the target to the max op id).
 fn local_insert(s: &mut Session, id: &str) {
-    s.sql(&format!("INSERT INTO items(id, col) VALUES ('{id}', 'local {id}')"));
+    s.sql(&format!(
+        "INSERT INTO items(id, col) VALUES ('{id}', 'local {id}')"
+    ));
 }
 
 /// The upload finished: the queue is empty and the target is cleared.
@@ -72,7 +75,10 @@ fn downloaded(s: &mut Session, enc: Enc, prio: Option<i32>, write_checkpoint: Op
         enc,
         data_line(
             "a",
-            json!([put(1, "r1", 1, r#"{"col":"1"}"#), put(2, "r2", 2, r#"{"col":"2"}"#)]),
+            json!([
+                put(1, "r1", 1, r#"{"col":"1"}"#),
+                put(2, "r2", 2, r#"{"col":"2"}"#)
+            ]),
         ),
     )
     .unwrap();
@@ -89,7 +95,10 @@ fn y1_full_blocked(enc: Enc) -> usize {
     downloaded(&mut s, enc, None, None);
     local_insert(&mut s, "l1");
     let r = s.send(enc, complete(2));
-    has(&r, &format!(r#"[{DELAYED},{{"LogLine":{{"severity":"INFO","line":"{DELAYED_INFO}"}}}}]"#));
+    has(
+        &r,
+        &format!(r#"[{DELAYED},{{"LogLine":{{"severity":"INFO","line":"{DELAYED_INFO}"}}}}]"#),
+    );
     items(&mut s);
     // Blocked by a concrete target (not the queue) alike.
     s.sql("DELETE FROM ps_crud");
@@ -314,8 +323,11 @@ fn y3_completed_upload_error() -> usize {
     s.sql(USERS_DDL);
     s.start(users_start()).unwrap();
     s.json(cp(1, None, vec![bucket("a", 1, None, None)])).unwrap();
-    s.json(data_line("a", json!([put_t(1, "user", "u1", 1, r#"{"name": null}"#)])))
-        .unwrap();
+    s.json(data_line(
+        "a",
+        json!([put_t(1, "user", "u1", 1, r#"{"name": null}"#)]),
+    ))
+    .unwrap();
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{\"op\":\"PUT\"}', 1)");
     has(&s.json(complete(1)), DELAYED);
     s.sql("DELETE FROM ps_crud");
@@ -336,11 +348,8 @@ fn y3_subscription_errors() -> usize {
     let Some(mut s) = new("y3_subscription_errors") else {
         return 0;
     };
-    s.ctl(
-        "subscriptions",
-        subscribe("s", None, Some(3600), None),
-    )
-    .unwrap();
+    s.ctl("subscriptions", subscribe("s", None, Some(3600), None))
+        .unwrap();
     s.start(json!({"active_streams": [{"name": "s"}]})).unwrap();
     s.json(token(60)).unwrap();
     s.sql("CREATE TRIGGER no_delete BEFORE DELETE ON ps_stream_subscriptions BEGIN SELECT RAISE(ABORT, 'kept'); END");
@@ -364,10 +373,12 @@ fn y3_failure_after_streams_synced() -> usize {
         return 0;
     };
     s.start_null().unwrap();
-    s.json(json!({"checkpoint": {"last_op_id": "1", "write_checkpoint": "5", "buckets": [
+    s.json(
+        json!({"checkpoint": {"last_op_id": "1", "write_checkpoint": "5", "buckets": [
         {"bucket": "a", "checksum": 0, "priority": 3, "subscriptions": [{"default": 0}]}],
-        "streams": [{"name": "d", "is_default": true, "errors": []}]}}))
-        .unwrap();
+        "streams": [{"name": "d", "is_default": true, "errors": []}]}}),
+    )
+    .unwrap();
     s.sql("CREATE TRIGGER no_applied BEFORE INSERT ON ps_kv WHEN NEW.key = 'last_applied_checkpoint_request_id' BEGIN SELECT RAISE(ABORT, 'no'); END");
     fails(&s.json(complete(1)), 1811);
     s.sql("DROP TRIGGER no_applied");
@@ -393,8 +404,11 @@ fn y4_failed_start() -> usize {
     fails(&s.start(json!({"schema": {"tables": []}})), 4);
     fails(&s.start_null(), 4);
     empty(&s.json(token(60)));
-    s.json(data_line("a", json!([put_t(1, "user", "u1", 1, r#"{"name": "n"}"#)])))
-        .unwrap();
+    s.json(data_line(
+        "a",
+        json!([put_t(1, "user", "u1", 1, r#"{"name": "n"}"#)]),
+    ))
+    .unwrap();
     has(&s.json(complete(1)), "DidCompleteSync");
     s.query("SELECT id, name FROM users");
     // Payload errors are reported before the iteration is involved at all.
@@ -449,7 +463,10 @@ fn y5_token_expired(enc: Enc) -> usize {
         s.start_null().unwrap();
         s.ctl("connection", "established").unwrap();
         let r = s.send(enc, token(t));
-        has(&r, r#"[{"FetchCredentials":{"did_expire":true}},{"UpdateSyncStatus""#);
+        has(
+            &r,
+            r#"[{"FetchCredentials":{"did_expire":true}},{"UpdateSyncStatus""#,
+        );
         has(&r, r#"{"CloseSyncStream":{"hide_disconnect":false}}]"#);
     }
     s.cases
@@ -472,7 +489,11 @@ fn y5_checksum_failures(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(
         enc,
-        cp(1, None, vec![bucket("a", 5, Some(1), None), bucket("b", 1, None, None)]),
+        cp(
+            1,
+            None,
+            vec![bucket("a", 5, Some(1), None), bucket("b", 1, None, None)],
+        ),
     )
     .unwrap();
     let r = s.send(enc, partial(1, 1));
@@ -505,7 +526,10 @@ fn y5_subscription_changes() -> usize {
     // Unsubscribed: no longer an explicit subscription, so the request changes.
     s.ctl("subscriptions", json!({"unsubscribe": {"name": "s"}}))
         .unwrap();
-    has(&s.ctl("update_subscriptions", json!([])), r#"{"CloseSyncStream":{"hide_disconnect":true}}"#);
+    has(
+        &s.ctl("update_subscriptions", json!([])),
+        r#"{"CloseSyncStream":{"hide_disconnect":true}}"#,
+    );
     s.cases
 }
 
@@ -573,7 +597,10 @@ fn y7_events(enc: Enc) -> usize {
     // After data lines, a checkpoint connects; then a diff.
     s.start_null().unwrap();
     empty(&s.send(enc, data_line("a", json!([put(2, "r2", 2, r#"{"col":"2"}"#)]))));
-    has(&s.send(enc, cp(2, None, vec![bucket("a", 3, None, None)])), CONNECTED);
+    has(
+        &s.send(enc, cp(2, None, vec![bucket("a", 3, None, None)])),
+        CONNECTED,
+    );
     s.send(enc, diff(3, None, vec![bucket("b", 0, None, None)], &[]))
         .unwrap();
     s.cases
@@ -590,7 +617,8 @@ fn y7_applies_keep_the_flag() -> usize {
     has(&s.json(complete(2)), "DidCompleteSync");
     // A blocked partial marks connected (already so here).
     local_insert(&mut s, "l1");
-    s.json(cp(3, None, vec![bucket("a", 3, Some(1), Some(2))])).unwrap();
+    s.json(cp(3, None, vec![bucket("a", 3, Some(1), Some(2))]))
+        .unwrap();
     has(&s.json(partial(3, 1)), DELAYED);
     s.cases
 }
@@ -610,20 +638,35 @@ fn y8_per_bucket_reset(enc: Enc) -> usize {
     let counts = "SELECT name, count_at_last, count_since_last FROM ps_buckets ORDER BY name";
     let r = s.send(
         enc,
-        cp(2, None, vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))]),
+        cp(
+            2,
+            None,
+            vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))],
+        ),
     );
-    has(&r, r#""prio_3":{"priority":3,"at_last":0,"since_last":5,"target_count":12}"#);
+    has(
+        &r,
+        r#""prio_3":{"priority":3,"at_last":0,"since_last":5,"target_count":12}"#,
+    );
     s.query(counts);
     // The same checkpoint again: the progress shows the same, but the bucket no longer
     // needs a reset, which the reference counts as a change of status.
     s.send(
         enc,
-        cp(2, None, vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))]),
+        cp(
+            2,
+            None,
+            vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))],
+        ),
     )
     .unwrap();
     empty(&s.send(
         enc,
-        cp(2, None, vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))]),
+        cp(
+            2,
+            None,
+            vec![bucket("a", 0, None, Some(20)), bucket("b", 0, None, Some(2))],
+        ),
     ));
     // A diff shrinking `a`.
     s.send(enc, diff(3, None, vec![bucket("a", 0, None, Some(1))], &[]))
@@ -729,7 +772,11 @@ fn y10_partial_apply_clears_pending(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(
         enc,
-        cp(2, None, vec![bucket("hi", 1, Some(0), None), bucket("lo", 2, None, None)]),
+        cp(
+            2,
+            None,
+            vec![bucket("hi", 1, Some(0), None), bucket("lo", 2, None, None)],
+        ),
     )
     .unwrap();
     s.send(enc, data_line("hi", json!([put(1, "h", 1, r#"{"col":"h"}"#)])))
@@ -744,7 +791,11 @@ fn y10_partial_apply_clears_pending(enc: Enc) -> usize {
     items(&mut s);
     s.send(
         enc,
-        cp(2, None, vec![bucket("hi", 1, Some(0), None), bucket("lo", 2, None, None)]),
+        cp(
+            2,
+            None,
+            vec![bucket("hi", 1, Some(0), None), bucket("lo", 2, None, None)],
+        ),
     )
     .unwrap();
     has(&s.send(enc, complete(2)), "DidCompleteSync");
@@ -799,13 +850,19 @@ fn y11_uninitialised() -> usize {
         ("stop", Payload::Null),
         ("line_text", Payload::Text(token(60).to_string())),
         ("completed_upload", Payload::Null),
-        ("subscriptions", Payload::Text(subscribe("s", None, None, None).to_string())),
+        (
+            "subscriptions",
+            Payload::Text(subscribe("s", None, None, None).to_string()),
+        ),
         ("target_checkpoint_request_id", Payload::Null),
     ];
     for (op, payload) in &ops {
         let r = compare("", Some((*op, payload.clone())));
         if *op != "line_text" || r.is_err() {
-            assert!(matches!(&r, Err((1, m)) if m.contains("SELECT id, name, count_at_last, count_since_last FROM ps_buckets")), "{op}: {r:?}");
+            assert!(
+                matches!(&r, Err((1, m)) if m.contains("SELECT id, name, count_at_last, count_since_last FROM ps_buckets")),
+                "{op}: {r:?}"
+            );
         }
     }
     let r = compare("SELECT powersync_offline_sync_status()", None);
@@ -927,7 +984,10 @@ fn y9_y10_pending_checkpoint() {
         &[
             ("newer_target_keeps_pending", y9_newer_target_keeps_pending),
             ("retry_after_warning", y9_retry_after_warning),
-            ("checksum_failure_keeps_pending", y9_checksum_failure_keeps_pending),
+            (
+                "checksum_failure_keeps_pending",
+                y9_checksum_failure_keeps_pending,
+            ),
             ("partial_apply_clears_pending_json", || {
                 y10_partial_apply_clears_pending(Enc::Json)
             }),

@@ -599,7 +599,9 @@ impl Iteration {
                     .collect();
                 store.set_counts(&counts)?;
             }
-            return Ok(LocalSync::Applied(self.streams_synced(priority, now, store, leaked)?));
+            return Ok(LocalSync::Applied(
+                self.streams_synced(priority, now, store, leaked)?,
+            ));
         }
         // A full checkpoint whose buckets all have priority 0 is what the service sends
         // instead of a partial checkpoint at priority 0: publish it as one.
@@ -730,7 +732,11 @@ impl Iteration {
         })
     }
 
-    fn completed_upload<'a>(&self, store: &mut dyn SyncStore, leaked: &mut Option<Synced>) -> Result<Plan<'a>> {
+    fn completed_upload<'a>(
+        &self,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
         let Some(pending) = self.pending.as_deref() else {
             return Ok(Plan::new(Transition::Empty));
         };

@@ -6,8 +6,9 @@
 //! Every event is handled in two phases: a prepare phase does all the database work (the only
 //! part that can fail) and describes the outcome as a transition; a commit phase applies that
 //! transition to the in-memory iteration and cannot fail. Any error (a protocol error, a
-//! constraint violation, BUSY, …) is returned with the iteration exactly as it was, and the
-//! iteration carries on: the SDK decides whether to retry the event or stop.
+//! constraint violation, BUSY, …) is returned with the iteration as it was (one exception, as
+//! in the reference: see `Iteration::handle`), and the iteration carries on: the SDK decides
+//! whether to retry the event or stop.
 
 mod diagnostics;
 mod iteration;

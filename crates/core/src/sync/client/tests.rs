@@ -1,7 +1,7 @@
 //! Unit tests of the state machine with an in-memory store (no SQL).
 
-use super::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::iteration::Transition;
+use super::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::{SyncClient, SyncEvent};
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::{to_json, Instruction};
@@ -307,7 +307,9 @@ fn partial_checksum_failure_reads_like_the_full_one() {
         out.starts_with(r#"[{"LogLine":{"severity":"WARNING","line":"Could not apply checkpoint, Checksums didn't match, failed for: a (expected 0x0000000c"#),
         "{out}"
     );
-    assert!(out.ends_with(&format!(r#"{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#)));
+    assert!(out.ends_with(&format!(
+        r#"{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+    )));
     assert!(!h.client.is_active());
 }
 
@@ -377,13 +379,19 @@ fn all_priority_zero_checkpoint_is_published_despite_local_writes() {
     h.line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"priority":0},{"bucket":"b","checksum":0,"priority":0}]}}"#).unwrap();
     h.store.crud_pending = true;
     let out = h.line(COMPLETE).unwrap();
-    assert!(out.starts_with(r#"[{"CheckpointDelayedDueToLocalData":{}},{"LogLine":{"severity":"INFO","#), "{out}");
+    assert!(
+        out.starts_with(r#"[{"CheckpointDelayedDueToLocalData":{}},{"LogLine":{"severity":"INFO","#),
+        "{out}"
+    );
     assert!(out.contains(r#"{"UpdateSyncStatus":{"status":{"connected":true,"connecting":false,"priority_status":[{"priority":0,"last_synced_at":"#), "{out}");
     assert_eq!(h.store.applied, vec![r#"partial 0 ["a", "b"]"#]);
     // Still pending as a full checkpoint: applied fully once the writes are uploaded.
     h.store.crud_pending = false;
     let out = to_json(&h.event(SyncEvent::CompletedUpload).unwrap());
-    assert!(out.contains("Applied pending checkpoint after completed upload"), "{out}");
+    assert!(
+        out.contains("Applied pending checkpoint after completed upload"),
+        "{out}"
+    );
     assert_eq!(h.store.applied.last().unwrap(), "full");
 }
 
@@ -405,9 +413,24 @@ fn progress_reset_is_per_bucket() {
         .line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"count":20},{"bucket":"b","checksum":0,"count":2}]}}"#)
         .unwrap();
     // a keeps 10 + 5 of 20; b shrank to 2 and starts again: 5 of (20 - 10) + 2.
-    assert!(out.contains(r#""prio_3":{"priority":3,"at_last":0,"since_last":5,"target_count":12}"#), "{out}");
-    assert_eq!((h.store.buckets["a"].count_at_last, h.store.buckets["a"].since_last), (10, 5));
-    assert_eq!((h.store.buckets["b"].count_at_last, h.store.buckets["b"].since_last), (0, 0));
+    assert!(
+        out.contains(r#""prio_3":{"priority":3,"at_last":0,"since_last":5,"target_count":12}"#),
+        "{out}"
+    );
+    assert_eq!(
+        (
+            h.store.buckets["a"].count_at_last,
+            h.store.buckets["a"].since_last
+        ),
+        (10, 5)
+    );
+    assert_eq!(
+        (
+            h.store.buckets["b"].count_at_last,
+            h.store.buckets["b"].since_last
+        ),
+        (0, 0)
+    );
 }
 
 #[test]
@@ -451,7 +474,10 @@ fn protocol_errors_keep_the_iteration() {
     // The iteration goes on normally.
     assert!(h.line(CP).unwrap().contains(r#""connected":true"#));
     let out = to_json(&h.event(SyncEvent::Stop).unwrap());
-    assert!(out.ends_with(r#"{"CloseSyncStream":{"hide_disconnect":false}}]"#), "{out}");
+    assert!(
+        out.ends_with(r#"{"CloseSyncStream":{"hide_disconnect":false}}]"#),
+        "{out}"
+    );
 }
 
 #[test]
@@ -462,7 +488,9 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     let it = h.client.iteration.as_mut().unwrap();
     let before = format!("{it:?}");
     // Everything is written by prepare; the iteration does not change until commit.
-    let plan = it.prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None).unwrap();
+    let plan = it
+        .prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None)
+        .unwrap();
     assert_eq!(h.store.buckets["a"].since_last, 2);
     assert_eq!(format!("{it:?}"), before);
     assert!(matches!(plan.transition, Transition::Data { .. }));
@@ -471,13 +499,20 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     assert_ne!(format!("{it:?}"), before);
     // A blocked checkpoint: the plan carries the pending checkpoint, commit stores it.
     h.store.crud_pending = true;
-    let plan = it.prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None).unwrap();
+    let plan = it
+        .prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None)
+        .unwrap();
     assert!(it.pending.is_none());
-    assert!(matches!(plan.transition, Transition::Delayed { partial: None, .. }));
+    assert!(matches!(
+        plan.transition,
+        Transition::Delayed { partial: None, .. }
+    ));
     it.commit(plan);
     assert!(it.pending.is_some());
     // A close: commit reports the end; the machine drops the iteration.
-    let plan = it.prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None).unwrap();
+    let plan = it
+        .prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None)
+        .unwrap();
     let outcome = it.commit(plan);
     assert!(outcome.ended);
     assert_eq!(
@@ -502,7 +537,10 @@ fn failed_start_keeps_the_previous_iteration() {
     // A successful start replaces it, without instructions for the old one.
     h.store.fail_client_id = false;
     let out = h.start();
-    assert!(out.starts_with(r#"[{"UpdateSyncStatus":{"status":{"connected":false,"connecting":true"#), "{out}");
+    assert!(
+        out.starts_with(r#"[{"UpdateSyncStatus":{"status":{"connected":false,"connecting":true"#),
+        "{out}"
+    );
     assert!(!out.contains("CloseSyncStream"));
 }
 
@@ -525,11 +563,15 @@ fn token_expiry_thresholds() {
         (1, r#"[{"FetchCredentials":{"did_expire":false}}]"#.to_string()),
         (
             0,
-            format!(r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#),
+            format!(
+                r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+            ),
         ),
         (
             -5,
-            format!(r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#),
+            format!(
+                r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+            ),
         ),
     ] {
         let mut h = Harness::new();
