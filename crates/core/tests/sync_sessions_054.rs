@@ -838,7 +838,10 @@ fn y11_uninitialised() -> usize {
             .iter()
             .map(|c| match &op {
                 Some((op, payload)) => normalize_result(&call(c, op, payload)),
-                None => common::eval(c, sql).map(|v| Json::String(normalize_text(&format!("{v:?}")))),
+                None => common::eval(c, sql).map(|v| match v {
+                    rusqlite::types::Value::Text(t) => Json::String(normalize_text(&t)),
+                    other => Json::String(format!("{other:?}")),
+                }),
             })
             .collect();
         assert_eq!(results[0], results[1], "{sql} {op:?}");
