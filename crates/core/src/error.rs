@@ -178,11 +178,6 @@ impl PowerSyncError {
             Self::Sqlite { code, .. } | Self::Plain { code, .. } => *code,
         }
     }
-
-    /// True for SQLite BUSY / LOCKED errors, which the sync client treats as retryable.
-    pub fn is_busy_or_locked(&self) -> bool {
-        matches!(self, Self::Sqlite { code, .. } if (code & 0xff) == ffi::SQLITE_BUSY || (code & 0xff) == ffi::SQLITE_LOCKED)
-    }
 }
 
 impl From<rusqlite::Error> for PowerSyncError {
@@ -311,7 +306,6 @@ mod tests {
             e.to_string(),
             "statement DELETE FROM ps_buckets WHERE name = ?1 RETURNING id: internal SQLite call returned BUSY: database is locked"
         );
-        assert!(e.is_busy_or_locked());
         let e = e.with_context("deleting from t, id = 1");
         assert!(e.to_string().ends_with("(context: deleting from t, id = 1)"));
         assert_eq!(code_name(1299), "CONSTRAINT_NOTNULL");

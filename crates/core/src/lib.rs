@@ -1,7 +1,7 @@
 //! PowerSync client core: everything the PowerSync SQLite extension does, on any rusqlite
 //! [`Connection`].
 //!
-//! [`register`] installs the SQL surface of the reference extension (PowerSync core v0.5.3) on
+//! [`register`] installs the SQL surface of the reference extension (PowerSync core 0.5.4) on
 //! a connection: internal tables and migrations, schema management (views and triggers), the
 //! CRUD upload queue, utility functions and the sync client behind `powersync_control`. The
 //! thin `powersync-loadable` and `powersync-static` crates expose it to C as

@@ -2,7 +2,7 @@
 
 /// The reference version we are compatible with. SDKs parse the part before `/` and require
 /// `>=0.5.2 <0.6.0`; what follows the `/` is free, and names our own crate.
-pub const COMPATIBLE_VERSION: &str = "0.5.3";
+pub const COMPATIBLE_VERSION: &str = "0.5.4";
 
 /// The full text returned by `powersync_rs_version()`.
 pub fn version_string() -> String {

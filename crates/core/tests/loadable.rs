@@ -29,7 +29,7 @@ fn loads_into_bundled_sqlite_with_the_reference_surface() {
     let version: String = conn
         .query_row("SELECT powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
-    assert!(version.starts_with("0.5.3/"));
+    assert!(version.starts_with("0.5.4/"));
     let Some(reference) = common::open_reference() else {
         return;
     };
@@ -58,7 +58,7 @@ fn loads_into_the_system_sqlite3_shell() {
     let lib = library();
     let lib = lib.to_str().unwrap().trim_end_matches(".so");
     let script = r#"
-SELECT powersync_rs_version() LIKE '0.5.3/%';
+SELECT powersync_rs_version() LIKE '0.5.4/%';
 BEGIN;
 SELECT powersync_init();
 SELECT powersync_replace_schema('{"tables":[{"name":"items","columns":[{"name":"name","type":"TEXT"},{"name":"n","type":"INTEGER"}]}]}');

@@ -7,7 +7,7 @@ fn version_is_compatible() {
     let v: String = conn
         .query_row("select powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
-    assert!(v.starts_with("0.5.3/"), "{v}");
+    assert!(v.starts_with("0.5.4/"), "{v}");
 }
 
 #[test]
@@ -18,5 +18,5 @@ fn reference_loads() {
     let v: String = conn
         .query_row("select powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, "0.5.3/2ba6b280");
+    assert_eq!(v, "0.5.4/cratesio");
 }

@@ -66,7 +66,7 @@ fn static_library_registers_on_system_sqlite() {
     let out = Command::new(&exe).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "program failed: {stdout}");
-    assert_eq!(stdout, "0.5.3/\n\n14\n36\n");
+    assert_eq!(stdout, "0.5.4/\n\n14\n36\n");
     std::fs::remove_dir_all(&dir).unwrap();
     common::report("static_lib", 1);
 }

@@ -304,7 +304,9 @@ fn checksum_failure_partial(enc: Enc) -> usize {
     has(&s.send(enc, partial(2, 0)), "UpdateSyncStatus");
     // mid has no data: expected 20, got 0.
     let r = s.send(enc, partial(2, 1));
-    has(&r, "Could not apply partial checkpoint, Checksums didn't match, failed for: mid (expected 0x00000014, got 0x00000000 = 0x00000000 (op) + 0x00000000 (add))");
+    // Same wording as for a full checkpoint (0.5.3 said "partial checkpoint").
+    has(&r, "Could not apply checkpoint, Checksums didn't match, failed for: mid (expected 0x00000014, got 0x00000000 = 0x00000000 (op) + 0x00000000 (add))");
+    has(&r, r#"{"connected":false,"connecting":false"#);
     s.cases
 }
 

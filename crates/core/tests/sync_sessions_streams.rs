@@ -32,12 +32,12 @@ fn subscribe_upserts() -> usize {
     let Some(mut s) = new("subscribe_upserts") else {
         return 0;
     };
-    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(100), Some(2)));
-    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(500), Some(3)));
+    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(3600), Some(2)));
+    sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(5000), Some(3)));
     subs(&mut s);
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), None, Some(0)));
     sub(&mut s, subscribe("b", None, None, None));
-    sub(&mut s, subscribe("b", None, Some(700), Some(1)));
+    sub(&mut s, subscribe("b", None, Some(7000), Some(1)));
     sub(
         &mut s,
         json!({"subscribe": {"stream": {"name": "b", "params": null}, "ttl": null}}),
@@ -225,7 +225,7 @@ fn update_subscriptions() -> usize {
     empty(&s.ctl("update_subscriptions", json!([{"name": "a"}])));
     empty(&s.ctl("update_subscriptions", json!([])));
     // Subscribing during the iteration does not change it until update_subscriptions.
-    sub(&mut s, subscribe("b", Some(json!(["p"])), Some(60), Some(2)));
+    sub(&mut s, subscribe("b", Some(json!(["p"])), Some(6000), Some(2)));
     s.json(token(20)).unwrap();
     let r = s.ctl(
         "update_subscriptions",
@@ -303,8 +303,8 @@ fn start_refresh_and_cleanup() -> usize {
     let Some(mut s) = new("start_refresh_and_cleanup") else {
         return 0;
     };
-    sub(&mut s, subscribe("keep", Some(json!({"k": 1})), Some(10), None));
-    sub(&mut s, subscribe("gone", None, Some(10), None));
+    sub(&mut s, subscribe("keep", Some(json!({"k": 1})), Some(1000), None));
+    sub(&mut s, subscribe("gone", None, Some(1000), None));
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000");
     s.sql("INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES ('inactive_default', 0, 1), ('active_default', 1, 1)");
     s.offline_status();
@@ -486,7 +486,7 @@ fn subscriptions_during_iteration() -> usize {
     };
     s.start_null().unwrap();
     s.json(cp(1, None, vec![])).unwrap();
-    sub(&mut s, subscribe("late", None, Some(100), Some(5)));
+    sub(&mut s, subscribe("late", None, Some(3600), Some(5)));
     // (Invalid priorities are in the malformed-payload table, sync_malformed.rs.)
     // The next checkpoint's reconciliation lists the new row in the status.
     has(&s.json(cp(1, None, vec![])), r#""name":"late""#);

@@ -156,13 +156,19 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
 
     match command {
         Command::Event(event) => {
-            if let SyncEvent::Start(options) = &event {
-                sync.raw_tables = options
-                    .schema
-                    .as_ref()
-                    .map(crate::sync::raw_tables::sync_targets)
-                    .unwrap_or_default();
-            }
+            // The new iteration's raw tables (and direct tables, as statement targets) take
+            // effect only if `start` succeeds: a failed `start` keeps the previous iteration,
+            // with its schema.
+            let started_raw_tables = match &event {
+                SyncEvent::Start(options) => Some(
+                    options
+                        .schema
+                        .as_ref()
+                        .map(crate::sync::raw_tables::sync_targets)
+                        .unwrap_or_default(),
+                ),
+                _ => None,
+            };
             let mut store = SqlStore {
                 conn,
                 state,
@@ -172,6 +178,9 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
                 now_sql,
             };
             let out = sync.client.handle(event, &mut store)?;
+            if let Some(raw_tables) = started_raw_tables {
+                sync.raw_tables = raw_tables;
+            }
             Ok(Output::Json(instructions::to_json(&out)))
         }
         Command::Subscriptions(change) => {

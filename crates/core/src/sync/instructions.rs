@@ -59,6 +59,10 @@ pub enum Instruction {
         #[serde(skip_serializing_if = "Option::is_none")]
         applied_checkpoint_request_id: Option<String>,
     },
+    /// A checkpoint could not be applied because of pending local writes (the SDK retries
+    /// through `completed_upload`; download-only clients report it as an error). Serialised
+    /// with an empty body: `{"CheckpointDelayedDueToLocalData":{}}`.
+    CheckpointDelayedDueToLocalData {},
     /// Diagnostics for tooling (only with `diagnostics` enabled at `start`).
     HandleDiagnostics(Diagnostics),
 }
@@ -153,6 +157,7 @@ mod tests {
             Instruction::DidCompleteSync {
                 applied_checkpoint_request_id: Some("1".into()),
             },
+            Instruction::CheckpointDelayedDueToLocalData {},
             Instruction::HandleDiagnostics(Diagnostics::SchemaChange {
                 table: "items".into(),
                 column: "int".into(),
@@ -161,7 +166,7 @@ mod tests {
         ];
         assert_eq!(
             to_json(&list),
-            r#"[{"LogLine":{"severity":"DEBUG","line":"x"}},{"FetchCredentials":{"did_expire":false}},{"CloseSyncStream":{"hide_disconnect":true}},{"DidCompleteSync":{}},{"DidCompleteSync":{"applied_checkpoint_request_id":"1"}},{"HandleDiagnostics":{"SchemaChange":{"table":"items","column":"int","value_type":"Integer"}}}]"#
+            r#"[{"LogLine":{"severity":"DEBUG","line":"x"}},{"FetchCredentials":{"did_expire":false}},{"CloseSyncStream":{"hide_disconnect":true}},{"DidCompleteSync":{}},{"DidCompleteSync":{"applied_checkpoint_request_id":"1"}},{"CheckpointDelayedDueToLocalData":{}},{"HandleDiagnostics":{"SchemaChange":{"table":"items","column":"int","value_type":"Integer"}}}]"#
         );
     }
 }

@@ -35,6 +35,12 @@ pub struct BucketProgress {
     pub since_last: i64,
     /// `count` of the checkpoint (0 if absent).
     pub target_count: i64,
+    /// The stored counters were reset because the bucket shrank below them. Never shown, but
+    /// part of what decides whether the status changed (the reference hashes its whole
+    /// in-memory status, this flag included): the same checkpoint received again after a
+    /// reset is reported again.
+    #[serde(skip)]
+    pub reset_counter: bool,
 }
 
 /// Progress towards the tracked checkpoint.
@@ -86,6 +92,7 @@ impl Serialize for DownloadProgress {
                             at_last: 0,
                             since_last: *downloaded,
                             target_count: *total,
+                            reset_counter: false,
                         },
                     )?;
                 }
@@ -261,6 +268,7 @@ mod tests {
             at_last,
             since_last,
             target_count,
+            reset_counter: false,
         };
         buckets.insert("a".to_string(), bp(1, 2, 1, 10));
         buckets.insert("b".to_string(), bp(3, 0, 0, 4));

@@ -1,4 +1,4 @@
-//! One sync iteration: from `start` until the stream is closed (spec §5).
+//! One sync iteration: from `start` until the stream is closed.
 
 use super::diagnostics::DiagnosticsState;
 use super::store::{ApplyMode, SyncStore};
@@ -8,8 +8,8 @@ use super::{Outcome, SyncEvent};
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
 use crate::sync::options::{CheckpointMode, StartSyncStream, StreamKey};
-use crate::sync::protocol::{Checkpoint, CheckpointDiff, DataLine, SyncLine};
-use crate::sync::status::{BucketProgress, DownloadProgress, SyncStatus};
+use crate::sync::protocol::{BucketPriority, DataLine, SyncLine};
+use crate::sync::status::{BucketProgress, DownloadProgress, StreamStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -38,7 +38,7 @@ pub struct Iteration {
     /// Explicit subscriptions the current request was built with.
     request: SubscriptionRequest,
     /// A validated full checkpoint blocked by the write gate.
-    pending: Option<Box<Target>>,
+    pub(super) pending: Option<Box<Target>>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +88,8 @@ impl Iteration {
         let buckets = store.request_buckets()?;
         let now = store.now()?;
         store.refresh_ttl(&options.active_streams, now)?;
+        // A second clock reading for the cleanup, as in the reference.
+        let now = store.now()?;
         store.delete_outdated_subscriptions(now)?;
         let request = SubscriptionRequest::load(store, options.include_defaults)?;
         let client_id = store.client_id()?;
@@ -196,249 +198,352 @@ impl Iteration {
         }
     }
 
-    /// Ends the iteration from the client side (`stop`, `connection end`).
-    pub(crate) fn disconnect(&mut self) -> Vec<Instruction> {
-        self.status.connected = false;
-        self.status.connecting = false;
-        self.status.downloading = None;
-        self.status.internal_last_applied_checkpoint_request_id = None;
-        let mut out = Vec::new();
-        self.publish_status(&mut out);
-        out.push(Instruction::CloseSyncStream {
-            hide_disconnect: false,
-        });
-        out
-    }
-
-    fn done(instructions: Vec<Instruction>) -> Result<Outcome> {
-        Ok(Outcome {
-            instructions,
-            ended: false,
-        })
-    }
-
-    fn ended(instructions: Vec<Instruction>) -> Result<Outcome> {
-        Ok(Outcome {
-            instructions,
-            ended: true,
-        })
-    }
-
+    /// Handles an event in two phases: [`Self::prepare`] does all database work without
+    /// touching the iteration, then [`Self::commit`] applies the outcome in memory and cannot
+    /// fail. An error therefore leaves the iteration exactly as it was, and the SDK can carry
+    /// on with it (e.g. deliver the line again after rolling back).
+    ///
+    /// One exception, as in the reference: once an apply has marked stream subscriptions as
+    /// synced, their in-memory `last_synced_at` stays updated even if a later write of the
+    /// same event fails (the reference updates them while writing); the status shows it with
+    /// the next change reported.
     pub(crate) fn handle(&mut self, event: SyncEvent<'_>, store: &mut dyn SyncStore) -> Result<Outcome> {
-        match event {
-            SyncEvent::Start(_) | SyncEvent::Stop => unreachable!("handled by SyncClient"),
-            SyncEvent::ConnectionEnd => Self::ended(self.disconnect()),
-            SyncEvent::ConnectionEstablished => {
-                self.status.connecting = false;
-                self.status.connected = true;
-                let mut out = Vec::new();
-                self.publish_status(&mut out);
-                Self::done(out)
+        let mut leaked = None;
+        match self.prepare(event, store, &mut leaked) {
+            Ok(plan) => Ok(self.commit(plan)),
+            Err(e) => {
+                if let Some(synced) = leaked {
+                    self.mark_streams_synced(&synced);
+                }
+                Err(e)
             }
-            SyncEvent::RefreshedToken => Self::ended(vec![Instruction::CloseSyncStream {
+        }
+    }
+
+    /// Ends the iteration from the client side (`stop`): the disconnected status, then
+    /// `CloseSyncStream`.
+    pub(crate) fn stop(&mut self) -> Vec<Instruction> {
+        self.commit(Plan::new(Transition::Close {
+            hide_disconnect: false,
+        }))
+        .instructions
+    }
+
+    /// Phase one: everything that reads or writes the database, and the instructions that
+    /// come before any status change (log lines, credential requests).
+    ///
+    /// `leaked` receives the streams an apply marked as synced, for the error path of
+    /// [`Self::handle`].
+    pub(crate) fn prepare<'a>(
+        &self,
+        event: SyncEvent<'a>,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        Ok(match event {
+            SyncEvent::Start(_) | SyncEvent::Stop => unreachable!("handled by SyncClient"),
+            SyncEvent::ConnectionEnd => Plan::new(Transition::Close {
+                hide_disconnect: false,
+            }),
+            SyncEvent::ConnectionEstablished => Plan::new(Transition::Connected),
+            SyncEvent::RefreshedToken => Plan::new(Transition::Close {
                 hide_disconnect: true,
-            }]),
-            SyncEvent::CompletedUpload => self.completed_upload(store),
+            }),
+            SyncEvent::CompletedUpload => self.completed_upload(store, leaked)?,
             SyncEvent::UpdateSubscriptions(streams) => {
                 let now = store.now()?;
                 store.refresh_ttl(&streams, now)?;
-                store.delete_outdated_subscriptions(now)?;
-                let request = SubscriptionRequest::load(store, self.include_defaults)?;
-                if request != self.request {
-                    return Self::ended(vec![Instruction::CloseSyncStream {
+                if self.request_changed(store)? {
+                    Plan::new(Transition::Close {
                         hide_disconnect: true,
-                    }]);
+                    })
+                } else {
+                    Plan::new(Transition::ActiveStreams(streams))
                 }
-                self.active_streams = streams;
-                Self::done(Vec::new())
             }
             SyncEvent::TextLine(text) => {
                 let line = crate::sync::protocol::parse_text(text)?;
-                self.line(line, text.len(), store)
+                self.prepare_line(line, text.len(), store, leaked)?
             }
             SyncEvent::BinaryLine(bytes) => {
                 let line = crate::sync::protocol::parse_binary(bytes)?;
-                self.line(line, bytes.len(), store)
+                self.prepare_line(line, bytes.len(), store, leaked)?
             }
-        }
-    }
-
-    fn line(&mut self, line: SyncLine<'_>, size: usize, store: &mut dyn SyncStore) -> Result<Outcome> {
-        // Silently marked connected before the line is interpreted (spec §5.2).
-        self.status.connected = true;
-        self.status.connecting = false;
-        let data = match &line {
-            SyncLine::Data(d) => Some((d.bucket.to_string(), d.data.len() as i64)),
-            _ => None,
-        };
-        let outcome = self.handle_line(line, size, store)?;
-        let mut out = outcome.instructions;
-        if !outcome.ended {
-            self.publish_status_before_diagnostics(&mut out, data.as_ref().map(|(b, n)| (b.as_str(), *n)));
-        }
-        Ok(Outcome {
-            instructions: out,
-            ended: outcome.ended,
         })
     }
 
-    /// Inserts the status (if changed) before trailing diagnostics instructions, which the
-    /// reference emits after the status.
-    fn publish_status_before_diagnostics(&mut self, out: &mut Vec<Instruction>, data: Option<(&str, i64)>) {
-        let at = out
-            .iter()
-            .position(|i| matches!(i, Instruction::HandleDiagnostics(_)))
-            .unwrap_or(out.len());
-        let mut status = Vec::new();
-        match data {
-            Some((bucket, n)) => self.publish_status_after_data(bucket, n, &mut status),
-            None => self.publish_status(&mut status),
+    /// Phase two: applies a prepared plan to the in-memory state. Infallible.
+    pub(crate) fn commit(&mut self, plan: Plan<'_>) -> Outcome {
+        let mut out = plan.instructions;
+        let mut ended = false;
+        match plan.transition {
+            Transition::Track {
+                target,
+                progress,
+                streams,
+            } => {
+                self.status.connected = true;
+                self.status.connecting = false;
+                self.status.downloading = Some(DownloadProgress::new(progress));
+                self.status.streams = streams;
+                self.publish_status(&mut out);
+                // A pending checkpoint is not applied after a new one arrived: the oplog has
+                // moved on since it was validated.
+                self.pending = None;
+                if self.diagnostics.is_some() {
+                    let progress = &self.status.downloading.as_ref().expect("set above").buckets;
+                    let mut changes: Vec<BucketChange> = progress
+                        .iter()
+                        .map(|(name, p)| BucketChange {
+                            name: name.clone(),
+                            progress: *p,
+                        })
+                        .collect();
+                    changes.sort_by(|a, b| a.name.cmp(&b.name));
+                    out.push(Instruction::HandleDiagnostics(Diagnostics::BucketStateChange {
+                        changes,
+                        incremental: false,
+                    }));
+                }
+                self.phase = Phase::Tracking(target);
+            }
+            Transition::Data { line } => {
+                let n = line.data.len() as i64;
+                let tracked = self
+                    .status
+                    .downloading
+                    .as_mut()
+                    .is_some_and(|progress| progress.add_downloaded(&line.bucket, n));
+                self.publish_status_after_data(&line.bucket, n, &mut out);
+                if let Some(d) = self.diagnostics.as_mut() {
+                    if tracked {
+                        let progress = self.status.downloading.as_ref().expect("tracked");
+                        out.push(Instruction::HandleDiagnostics(Diagnostics::BucketStateChange {
+                            changes: vec![BucketChange {
+                                name: line.bucket.to_string(),
+                                progress: progress.buckets[line.bucket.as_ref()],
+                            }],
+                            incremental: true,
+                        }));
+                    }
+                    out.extend(d.scan(&line));
+                }
+                // Nothing else changed: no second status comparison (O(buckets)) per line.
+                return Outcome {
+                    instructions: out,
+                    ended: false,
+                };
+            }
+            Transition::Delayed { pending, partial } => {
+                self.pending = Some(pending);
+                if let Some(synced) = partial {
+                    self.mark_streams_synced(&synced);
+                    self.status.partial_synced(BucketPriority::HIGHEST.0, synced.at);
+                    self.publish_status(&mut out);
+                }
+            }
+            Transition::Applied {
+                priority,
+                synced,
+                request_id,
+            } => {
+                self.pending = None;
+                self.mark_streams_synced(&synced);
+                match priority {
+                    Some(p) => self.status.partial_synced(p, synced.at),
+                    None => {
+                        if let Some(w) = request_id {
+                            out.push(Instruction::log(
+                                Severity::Debug,
+                                format!("Applied checkpoint request id {w}"),
+                            ));
+                        }
+                        out.push(Instruction::DidCompleteSync {
+                            applied_checkpoint_request_id: request_id.map(|w| w.to_string()),
+                        });
+                        self.status.full_synced(synced.at);
+                        self.status.internal_last_applied_checkpoint_request_id = request_id;
+                    }
+                }
+                self.publish_status(&mut out);
+            }
+            Transition::Close { hide_disconnect } => {
+                self.status.connected = false;
+                self.status.connecting = false;
+                self.status.downloading = None;
+                self.status.internal_last_applied_checkpoint_request_id = None;
+                self.publish_status(&mut out);
+                out.push(Instruction::CloseSyncStream { hide_disconnect });
+                ended = true;
+            }
+            Transition::ActiveStreams(streams) => self.active_streams = streams,
+            Transition::Connected => {
+                self.status.connected = true;
+                self.status.connecting = false;
+            }
+            Transition::Empty => {}
         }
-        if let Some(s) = status.pop() {
-            out.insert(at, s);
+        // Whatever changed the status is reported at the end of every event.
+        self.publish_status(&mut out);
+        Outcome {
+            instructions: out,
+            ended,
         }
     }
 
-    fn handle_line(&mut self, line: SyncLine<'_>, size: usize, store: &mut dyn SyncStore) -> Result<Outcome> {
+    fn mark_streams_synced(&mut self, synced: &Synced) {
+        for s in self.status.streams.iter_mut() {
+            if synced.streams.contains(&s.id) {
+                s.last_synced_at = Some(synced.at);
+            }
+        }
+    }
+
+    /// Deletes outdated subscriptions and tells whether the explicit subscriptions differ
+    /// from those the current request was built with (then the stream must be reopened).
+    fn request_changed(&self, store: &mut dyn SyncStore) -> Result<bool> {
+        // A second clock reading, as the reference takes one for the TTL refresh and one for
+        // the cleanup.
+        let now = store.now()?;
+        store.delete_outdated_subscriptions(now)?;
+        Ok(SubscriptionRequest::load(store, self.include_defaults)? != self.request)
+    }
+
+    fn prepare_line<'a>(
+        &self,
+        line: SyncLine<'a>,
+        size: usize,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
         match line {
-            SyncLine::Checkpoint(cp) => self.checkpoint(&cp, store),
-            SyncLine::CheckpointDiff(diff) => self.checkpoint_diff(&diff, store),
-            SyncLine::CheckpointComplete => self.checkpoint_complete(store),
-            SyncLine::PartialCheckpointComplete(p) => self.partial_complete(p.priority.0, store),
-            SyncLine::Data(data) => self.data(&data, size, store),
-            SyncLine::TokenExpiresIn(s) => self.token_expires_in(s, store),
-            SyncLine::Unknown => Self::done(vec![Instruction::log(Severity::Debug, "Unknown sync line")]),
+            SyncLine::Checkpoint(cp) => {
+                let target = Target::from_checkpoint(&cp);
+                let to_delete: Vec<&str> = match &self.phase {
+                    Phase::BeforeCheckpoint { requested } => requested
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|n| !target.buckets.contains_key(*n))
+                        .collect(),
+                    Phase::Tracking(old) => old
+                        .buckets
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|n| !target.buckets.contains_key(*n))
+                        .collect(),
+                };
+                store.delete_buckets(&to_delete)?;
+                self.track(target, store)
+            }
+            SyncLine::CheckpointDiff(diff) => {
+                let Some(old) = self.tracked() else {
+                    return Err(PowerSyncError::protocol(
+                        "Received checkpoint_diff without previous checkpoint",
+                        None,
+                    ));
+                };
+                let target = old.with_diff(&diff);
+                let removed: Vec<&str> = diff.removed_buckets.iter().map(|n| n.as_ref()).collect();
+                store.delete_buckets(&removed)?;
+                self.track(target, store)
+            }
+            SyncLine::CheckpointComplete => {
+                let Some(target) = self.tracked() else {
+                    return Err(PowerSyncError::protocol(
+                        "Received checkpoint complete without previous checkpoint",
+                        None,
+                    ));
+                };
+                self.checkpoint_complete(target, store, leaked)
+            }
+            SyncLine::PartialCheckpointComplete(p) => {
+                let Some(target) = self.tracked() else {
+                    return Err(PowerSyncError::state(
+                        "Received checkpoint complete without previous checkpoint",
+                    ));
+                };
+                self.partial_complete(target, p.priority.0, store, leaked)
+            }
+            SyncLine::Data(line) => {
+                store.insert_data_line(&line, size)?;
+                Ok(Plan::new(Transition::Data { line }))
+            }
+            SyncLine::TokenExpiresIn(seconds) => self.token_expires_in(seconds, store),
+            SyncLine::Unknown => Ok(Plan {
+                instructions: vec![Instruction::log(Severity::Debug, "Unknown sync line")],
+                transition: Transition::Connected,
+            }),
         }
     }
 
-    fn checkpoint(&mut self, cp: &Checkpoint<'_>, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let target = Target::from_checkpoint(cp);
-        let to_delete: Vec<&str> = match &self.phase {
-            Phase::BeforeCheckpoint { requested } => requested
-                .iter()
-                .map(String::as_str)
-                .filter(|n| !target.buckets.contains_key(*n))
-                .collect(),
-            Phase::Tracking(old) => old
-                .buckets
-                .keys()
-                .map(String::as_str)
-                .filter(|n| !target.buckets.contains_key(*n))
-                .collect(),
-        };
-        store.delete_buckets(&to_delete)?;
-        self.track(target, store)
-    }
-
-    fn checkpoint_diff(&mut self, diff: &CheckpointDiff<'_>, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let Phase::Tracking(old) = &self.phase else {
-            return Err(PowerSyncError::protocol(
-                "Received checkpoint_diff without previous checkpoint",
-                None,
-            ));
-        };
-        let target = old.with_diff(diff);
-        let removed: Vec<&str> = diff.removed_buckets.iter().map(|n| n.as_ref()).collect();
-        store.delete_buckets(&removed)?;
-        self.track(target, store)
-    }
-
-    /// Common tail of `checkpoint` / `checkpoint_diff`: progress, streams, then switch.
-    fn track(&mut self, target: Target, store: &mut dyn SyncStore) -> Result<Outcome> {
+    /// Common tail of `checkpoint` / `checkpoint_diff`: progress, then streams.
+    fn track<'a>(&self, target: Target, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
         let counters = store.bucket_counters()?;
-        let mut progress: HashMap<String, BucketProgress> = target
+        let mut reset = Vec::new();
+        let progress: HashMap<String, BucketProgress> = target
             .buckets
             .iter()
             .map(|(name, b)| {
-                let (at_last, since_last) = counters.get(name).copied().unwrap_or((0, 0));
-                (
-                    name.clone(),
-                    BucketProgress {
-                        priority: b.priority,
-                        at_last,
-                        since_last,
-                        target_count: b.count.unwrap_or(0),
-                    },
-                )
+                let mut p = BucketProgress {
+                    priority: b.priority,
+                    at_last: 0,
+                    since_last: 0,
+                    target_count: b.count.unwrap_or(0),
+                    reset_counter: false,
+                };
+                if let Some(stored) = counters.get(name) {
+                    if p.target_count < stored.at_last + stored.since_last {
+                        // The bucket shrank below what was counted (compaction, new sync
+                        // rules): progress for it starts again from zero. Only this bucket.
+                        p.reset_counter = true;
+                        reset.push(stored.id);
+                    } else {
+                        p.at_last = stored.at_last;
+                        p.since_last = stored.since_last;
+                    }
+                }
+                (name.clone(), p)
             })
             .collect();
-        if progress
-            .values()
-            .any(|p| p.target_count < p.at_last + p.since_last)
-        {
-            store.reset_counters()?;
-            for p in progress.values_mut() {
-                p.at_last = 0;
-                p.since_last = 0;
-            }
-        }
-        let (mut out, streams) = reconcile(store, &target, &self.request)?;
-
-        // Commit.
-        let diagnostics = self.diagnostics.is_some().then(|| {
-            let mut changes: Vec<BucketChange> = progress
-                .iter()
-                .map(|(name, p)| BucketChange {
-                    name: name.clone(),
-                    progress: *p,
-                })
-                .collect();
-            changes.sort_by(|a, b| a.name.cmp(&b.name));
-            Instruction::HandleDiagnostics(Diagnostics::BucketStateChange {
-                changes,
-                incremental: false,
-            })
-        });
-        self.status.downloading = Some(DownloadProgress::new(progress));
-        self.status.streams = streams;
-        self.pending = None;
-        self.phase = Phase::Tracking(Box::new(target));
-        out.extend(diagnostics);
-        Self::done(out)
+        // In row order, as the reference resets them while scanning `ps_buckets`.
+        reset.sort_unstable();
+        store.reset_counters(&reset)?;
+        let (instructions, streams) = reconcile(store, &target, &self.request)?;
+        Ok(Plan {
+            instructions,
+            transition: Transition::Track {
+                target: Box::new(target),
+                progress,
+                streams,
+            },
+        })
     }
 
-    fn data(&mut self, line: &DataLine<'_>, size: usize, store: &mut dyn SyncStore) -> Result<Outcome> {
-        store.insert_data_line(line, size)?;
-        let mut out = Vec::new();
-        if let Some(progress) = self.status.downloading.as_mut() {
-            if progress.add_downloaded(&line.bucket, line.data.len() as i64) && self.diagnostics.is_some() {
-                out.push(Instruction::HandleDiagnostics(Diagnostics::BucketStateChange {
-                    changes: vec![BucketChange {
-                        name: line.bucket.to_string(),
-                        progress: progress.buckets[line.bucket.as_ref()],
-                    }],
-                    incremental: true,
-                }));
-            }
-        }
-        if let Some(d) = self.diagnostics.as_mut() {
-            out.extend(d.scan(line));
-        }
-        Self::done(out)
-    }
-
-    fn token_expires_in(&mut self, seconds: i32, store: &mut dyn SyncStore) -> Result<Outcome> {
+    fn token_expires_in<'a>(&self, seconds: i32, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
         let now = store.now()?;
         store.refresh_ttl(&self.active_streams, now)?;
         if seconds <= 0 {
-            return Self::ended(vec![
-                Instruction::FetchCredentials { did_expire: true },
-                Instruction::CloseSyncStream {
+            return Ok(Plan {
+                instructions: vec![Instruction::FetchCredentials { did_expire: true }],
+                transition: Transition::Close {
                     hide_disconnect: false,
                 },
-            ]);
+            });
         }
         if seconds <= 30 {
-            return Self::done(vec![Instruction::FetchCredentials { did_expire: false }]);
+            return Ok(Plan {
+                instructions: vec![Instruction::FetchCredentials { did_expire: false }],
+                transition: Transition::Connected,
+            });
         }
-        store.delete_outdated_subscriptions(now)?;
-        let request = SubscriptionRequest::load(store, self.include_defaults)?;
-        if request != self.request {
-            return Self::ended(vec![Instruction::CloseSyncStream {
+        // The keepalive is also when expired subscriptions are noticed.
+        Ok(Plan::new(if self.request_changed(store)? {
+            Transition::Close {
                 hide_disconnect: true,
-            }]);
-        }
-        Self::done(Vec::new())
+            }
+        } else {
+            Transition::Connected
+        }))
     }
 
     fn tracked(&self) -> Option<&Target> {
@@ -448,182 +553,303 @@ impl Iteration {
         }
     }
 
-    fn checkpoint_complete(&mut self, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let Some(target) = self.tracked() else {
-            return Err(PowerSyncError::protocol(
-                "Received checkpoint complete without previous checkpoint",
-                None,
-            ));
-        };
-        let target = target.clone();
-        let failures = store.validate_checksums(&target.checksums(None))?;
-        if !failures.is_empty() {
-            return self.checksum_failure(store, failures, "Could not apply checkpoint");
-        }
-        match self.apply_full(&target, store)? {
-            None => {
-                self.pending = Some(Box::new(target));
-                Self::done(vec![Instruction::log(
-                    Severity::Info,
-                    "Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint.",
-                )])
-            }
-            Some(mut applied) => {
-                let mut out = vec![Instruction::log(
-                    Severity::Debug,
-                    "Validated and applied checkpoint",
-                )];
-                out.append(&mut applied);
-                Self::done(out)
-            }
-        }
-    }
-
-    fn checksum_failure(
-        &mut self,
+    /// Validates and applies `target` (all buckets, or those up to `priority`). Does all the
+    /// writing; what it means for the in-memory state is returned.
+    fn sync_local(
+        &self,
+        target: &Target,
+        priority: Option<i32>,
         store: &mut dyn SyncStore,
-        failures: Vec<super::store::ChecksumFailure>,
-        what: &str,
-    ) -> Result<Outcome> {
-        let names: Vec<&str> = failures.iter().map(|f| f.bucket.as_str()).collect();
-        store.delete_buckets(&names)?;
-        let list: Vec<String> = failures.iter().map(|f| f.describe()).collect();
-        Self::ended(vec![
-            Instruction::log(
-                Severity::Warning,
-                format!("{what}, Checksums didn't match, failed for: {}", list.join(", ")),
-            ),
-            Instruction::CloseSyncStream {
-                hide_disconnect: false,
-            },
-        ])
-    }
-
-    /// Steps 2–8 of spec §6.1 after checksums were validated. `None` if the write gate is
-    /// closed; otherwise the instructions after the first log line, with the status
-    /// committed.
-    fn apply_full(&mut self, target: &Target, store: &mut dyn SyncStore) -> Result<Option<Vec<Instruction>>> {
-        let names = target.included(None);
-        store.set_last_op(&names, target.last_op_id)?;
-        if let Some(w) = target.write_checkpoint {
-            store.set_kv("last_seen_checkpoint_request_id", w)?;
-        }
-        if store.write_gate_closed()? {
-            return Ok(None);
-        }
-        let now = store.now()?;
-        store.apply(ApplyMode::Full, now)?;
-        let counts: Vec<(&str, i64)> = target
-            .buckets
-            .iter()
-            .filter_map(|(n, b)| b.count.map(|c| (n.as_str(), c)))
-            .collect();
-        store.set_counts(&counts)?;
-        let ids: Vec<i64> = self.status.streams.iter().map(|s| s.id).collect();
-        if !ids.is_empty() {
-            store.set_subscriptions_synced(&ids, now)?;
-        }
-        if let Some(w) = target.write_checkpoint {
-            store.set_kv("last_applied_checkpoint_request_id", w)?;
-        }
-
-        // Commit.
-        for s in self.status.streams.iter_mut() {
-            s.last_synced_at = Some(now);
-        }
-        self.status.full_synced(now);
-        self.status.internal_last_applied_checkpoint_request_id = target.write_checkpoint;
-        let mut out = Vec::new();
-        if let Some(w) = target.write_checkpoint {
-            out.push(Instruction::log(
-                Severity::Debug,
-                format!("Applied checkpoint request id {w}"),
-            ));
-        }
-        out.push(Instruction::DidCompleteSync {
-            applied_checkpoint_request_id: target.write_checkpoint.map(|w| w.to_string()),
-        });
-        Ok(Some(out))
-    }
-
-    fn partial_complete(&mut self, priority: i32, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let Some(target) = self.tracked() else {
-            return Err(PowerSyncError::state(
-                "Received checkpoint complete without previous checkpoint",
-            ));
-        };
-        let target = target.clone();
-        let failures = store.validate_checksums(&target.checksums(Some(priority)))?;
+        leaked: &mut Option<Synced>,
+    ) -> Result<LocalSync> {
+        let failures = store.validate_checksums(&target.checksums(priority))?;
         if !failures.is_empty() {
-            return self.checksum_failure(store, failures, "Could not apply partial checkpoint");
+            let names: Vec<&str> = failures.iter().map(|f| f.bucket.as_str()).collect();
+            store.delete_buckets(&names)?;
+            let list: Vec<String> = failures.iter().map(|f| f.describe()).collect();
+            return Ok(LocalSync::ChecksumFailure(format!(
+                "Could not apply checkpoint, Checksums didn't match, failed for: {}",
+                list.join(", ")
+            )));
         }
-        let names = target.included(Some(priority));
+        let names = target.included(priority);
         store.set_last_op(&names, target.last_op_id)?;
-        if priority != 0 && store.write_gate_closed()? {
-            return Self::done(Vec::new());
+        if priority.is_none() {
+            if let Some(w) = target.write_checkpoint {
+                store.set_kv("last_seen_checkpoint_request_id", w)?;
+            }
         }
         let now = store.now()?;
-        store.apply(
-            ApplyMode::Partial {
-                priority,
-                buckets: &names,
-            },
-            now,
-        )?;
-        let synced: Vec<i64> = self
+        // Priority 0 is published even while local writes are pending.
+        let gate_applies = priority != Some(BucketPriority::HIGHEST.0);
+        if !gate_applies || !store.write_gate_closed()? {
+            let mode = match priority {
+                None => ApplyMode::Full,
+                Some(priority) => ApplyMode::Partial {
+                    priority,
+                    buckets: &names,
+                },
+            };
+            store.apply(mode, now)?;
+            if priority.is_none() {
+                let counts: Vec<(&str, i64)> = target
+                    .buckets
+                    .iter()
+                    .filter_map(|(n, b)| b.count.map(|c| (n.as_str(), c)))
+                    .collect();
+                store.set_counts(&counts)?;
+            }
+            return Ok(LocalSync::Applied(
+                self.streams_synced(priority, now, store, leaked)?,
+            ));
+        }
+        // A full checkpoint whose buckets all have priority 0 is what the service sends
+        // instead of a partial checkpoint at priority 0: publish it as one.
+        let highest = BucketPriority::HIGHEST.0;
+        if priority.is_none()
+            && !target.buckets.is_empty()
+            && target.buckets.values().all(|b| b.priority == highest)
+        {
+            let names = target.included(Some(highest));
+            store.apply(
+                ApplyMode::Partial {
+                    priority: highest,
+                    buckets: &names,
+                },
+                now,
+            )?;
+            return Ok(LocalSync::AppliedPartially(self.streams_synced(
+                Some(highest),
+                now,
+                store,
+                leaked,
+            )?));
+        }
+        Ok(LocalSync::Pending)
+    }
+
+    /// Records `now` as the last sync of the streams included at `priority` (all for `None`).
+    /// Row by row, as the reference: when a write fails, the streams up to and including that
+    /// one are reported in `leaked` (the reference has already updated them in memory).
+    fn streams_synced(
+        &self,
+        priority: Option<i32>,
+        now: i64,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Synced> {
+        let streams: Vec<i64> = self
             .status
             .streams
             .iter()
-            .filter(|s| s.priority.is_some_and(|p| p <= priority))
+            .filter(|s| priority.is_none_or(|p| s.priority.is_some_and(|sp| sp <= p)))
             .map(|s| s.id)
             .collect();
-        if !synced.is_empty() {
-            store.set_subscriptions_synced(&synced, now)?;
+        for (i, id) in streams.iter().enumerate() {
+            *leaked = Some(Synced {
+                at: now,
+                streams: streams[..=i].to_vec(),
+            });
+            store.set_subscriptions_synced(&[*id], now)?;
         }
-
-        // Commit.
-        for s in self.status.streams.iter_mut() {
-            if synced.contains(&s.id) {
-                s.last_synced_at = Some(now);
-            }
-        }
-        self.status.partial_synced(priority, now);
-        Self::done(Vec::new())
+        Ok(Synced { at: now, streams })
     }
 
-    fn completed_upload(&mut self, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let Some(pending) = self.pending.take() else {
-            return Self::done(Vec::new());
+    fn checkpoint_complete<'a>(
+        &self,
+        target: &Target,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        Ok(match self.sync_local(target, None, store, leaked)? {
+            LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
+            LocalSync::Pending => Self::delayed(target, None),
+            LocalSync::AppliedPartially(synced) => Self::delayed(target, Some(synced)),
+            LocalSync::Applied(synced) => {
+                if let Some(w) = target.write_checkpoint {
+                    store.set_kv("last_applied_checkpoint_request_id", w)?;
+                }
+                Plan {
+                    instructions: vec![Instruction::log(
+                        Severity::Debug,
+                        "Validated and applied checkpoint",
+                    )],
+                    transition: Transition::Applied {
+                        priority: None,
+                        synced,
+                        request_id: target.write_checkpoint,
+                    },
+                }
+            }
+        })
+    }
+
+    fn checksum_failure<'a>(message: String) -> Plan<'a> {
+        Plan {
+            instructions: vec![Instruction::log(Severity::Warning, message)],
+            transition: Transition::Close {
+                hide_disconnect: false,
+            },
+        }
+    }
+
+    /// A full checkpoint blocked by local writes: kept for `completed_upload`.
+    fn delayed<'a>(target: &Target, partial: Option<Synced>) -> Plan<'a> {
+        Plan {
+            instructions: vec![
+                Instruction::CheckpointDelayedDueToLocalData {},
+                Instruction::log(
+                    Severity::Info,
+                    "Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint.",
+                ),
+            ],
+            transition: Transition::Delayed {
+                pending: Box::new(target.clone()),
+                partial,
+            },
+        }
+    }
+
+    fn partial_complete<'a>(
+        &self,
+        target: &Target,
+        priority: i32,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        Ok(match self.sync_local(target, Some(priority), store, leaked)? {
+            LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
+            // The full checkpoint that follows decides what to keep pending.
+            LocalSync::Pending | LocalSync::AppliedPartially(_) => Plan {
+                instructions: vec![Instruction::CheckpointDelayedDueToLocalData {}],
+                transition: Transition::Connected,
+            },
+            LocalSync::Applied(synced) => Plan::new(Transition::Applied {
+                priority: Some(priority),
+                synced,
+                request_id: None,
+            }),
+        })
+    }
+
+    fn completed_upload<'a>(
+        &self,
+        store: &mut dyn SyncStore,
+        leaked: &mut Option<Synced>,
+    ) -> Result<Plan<'a>> {
+        let Some(pending) = self.pending.as_deref() else {
+            return Ok(Plan::new(Transition::Empty));
         };
-        let target_id = store.target_checkpoint_request_id()?;
-        if let Some(t) = target_id {
+        if let Some(t) = store.target_checkpoint_request_id()? {
+            // The pending checkpoint predates the write checkpoint the upload asked for: it
+            // cannot be applied, but stays pending (a later call may find another target).
             if pending.write_checkpoint.is_none_or(|w| w < t) {
-                return Self::done(Vec::new());
+                return Ok(Plan::new(Transition::Empty));
             }
         }
-        let failures = store.validate_checksums(&pending.checksums(None))?;
-        let applied = if failures.is_empty() {
-            self.apply_full(&pending, store)?
-        } else {
-            let names: Vec<&str> = failures.iter().map(|f| f.bucket.as_str()).collect();
-            store.delete_buckets(&names)?;
-            None
-        };
-        let mut out = Vec::new();
-        match applied {
-            Some(mut rest) => {
-                out.push(Instruction::log(
-                    Severity::Debug,
-                    "Applied pending checkpoint after completed upload",
-                ));
-                out.append(&mut rest);
+        Ok(match self.sync_local(pending, None, store, leaked)? {
+            LocalSync::Applied(synced) => {
+                if let Some(w) = pending.write_checkpoint {
+                    store.set_kv("last_applied_checkpoint_request_id", w)?;
+                }
+                Plan {
+                    instructions: vec![Instruction::log(
+                        Severity::Debug,
+                        "Applied pending checkpoint after completed upload",
+                    )],
+                    transition: Transition::Applied {
+                        priority: None,
+                        synced,
+                        request_id: pending.write_checkpoint,
+                    },
+                }
             }
-            None => out.push(Instruction::log(
-                Severity::Warning,
-                "Could not apply pending checkpoint even after completed upload",
-            )),
+            other => Plan {
+                instructions: vec![Instruction::log(
+                    Severity::Warning,
+                    "Could not apply pending checkpoint even after completed upload",
+                )],
+                transition: match other {
+                    LocalSync::AppliedPartially(synced) => Transition::Delayed {
+                        pending: Box::new(pending.clone()),
+                        partial: Some(synced),
+                    },
+                    // Still pending (also after a checksum failure): a later call retries.
+                    _ => Transition::Empty,
+                },
+            },
+        })
+    }
+}
+
+/// Streams marked synced by an apply, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Synced {
+    /// The apply's timestamp (µs).
+    pub at: i64,
+    /// Ids of the stream subscriptions whose `last_synced_at` became `at`.
+    pub streams: Vec<i64>,
+}
+
+/// Outcome of validating and applying a checkpoint in the database.
+enum LocalSync {
+    /// Checksums did not match; the failed buckets were deleted. The warning text.
+    ChecksumFailure(String),
+    /// Local writes block applying.
+    Pending,
+    /// Applied (fully, or up to the requested priority).
+    Applied(Synced),
+    /// A full apply was blocked, but all buckets have priority 0 and were published as a
+    /// partial sync at priority 0.
+    AppliedPartially(Synced),
+}
+
+/// How an event changes the iteration, computed by [`Iteration::prepare`] once every
+/// database write has succeeded, applied by [`Iteration::commit`].
+#[derive(Debug)]
+pub(crate) enum Transition<'a> {
+    /// Start tracking a new target checkpoint (`checkpoint`, `checkpoint_diff`).
+    Track {
+        target: Box<Target>,
+        progress: HashMap<String, BucketProgress>,
+        streams: Vec<StreamStatus>,
+    },
+    /// A data line was stored.
+    Data { line: DataLine<'a> },
+    /// A full checkpoint was validated but blocked by local writes; `partial` when its
+    /// priority-0 buckets were published anyway.
+    Delayed {
+        pending: Box<Target>,
+        partial: Option<Synced>,
+    },
+    /// A checkpoint was applied: fully (`priority: None`) or up to a priority.
+    Applied {
+        priority: Option<i32>,
+        synced: Synced,
+        request_id: Option<i64>,
+    },
+    /// The iteration ends.
+    Close { hide_disconnect: bool },
+    /// `update_subscriptions` without a change to the request.
+    ActiveStreams(Vec<StreamKey>),
+    /// Mark the stream connected.
+    Connected,
+    /// Nothing changes.
+    Empty,
+}
+
+/// A prepared event: instructions that precede any status change, and the transition.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    pub instructions: Vec<Instruction>,
+    pub transition: Transition<'a>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(transition: Transition<'a>) -> Self {
+        Self {
+            instructions: Vec::new(),
+            transition,
         }
-        self.publish_status(&mut out);
-        Self::done(out)
     }
 }

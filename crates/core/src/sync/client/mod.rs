@@ -1,12 +1,14 @@
-//! The sans-IO sync state machine (spec: sync-client §5–§9, §11).
+//! The sans-IO sync state machine.
 //!
 //! [`SyncClient::handle`] takes an event and a [`SyncStore`] and returns instructions. All
 //! database access goes through the store, so the machine can be tested with a fake.
 //!
-//! Line handlers work in two phases (spec §5.5): everything that can fail (all store calls)
-//! happens first and computes the next in-memory state into locals; only then is the
-//! iteration mutated. A BUSY/LOCKED failure while handling a line therefore leaves the
-//! iteration exactly as it was, so the SDK can roll back and deliver the line again.
+//! Every event is handled in two phases: a prepare phase does all the database work (the only
+//! part that can fail) and describes the outcome as a transition; a commit phase applies that
+//! transition to the in-memory iteration and cannot fail. Any error (a protocol error, a
+//! constraint violation, BUSY, …) is returned with the iteration as it was (one exception, as
+//! in the reference: see `Iteration::handle`), and the iteration carries on: the SDK decides
+//! whether to retry the event or stop.
 
 mod diagnostics;
 mod iteration;
@@ -30,7 +32,7 @@ pub enum SyncEvent<'a> {
     /// `stop`.
     Stop,
     /// `line_text`: one JSON sync line (decoded by the state machine, so that decode errors
-    /// are fatal and come after the active-iteration check, as in the reference).
+    /// come after the active-iteration check, as in the reference).
     TextLine(&'a str),
     /// `line_binary`: one BSON document.
     BinaryLine(&'a [u8]),
@@ -75,40 +77,30 @@ impl SyncClient {
         self.iteration = None;
     }
 
-    /// Handles one event. Errors end the iteration, except BUSY/LOCKED while handling a line
-    /// (spec §1.2).
+    /// Handles one event. An error leaves the state machine as it was: an active iteration
+    /// stays active and unchanged.
     pub fn handle(&mut self, event: SyncEvent<'_>, store: &mut dyn SyncStore) -> Result<Vec<Instruction>> {
         match event {
             SyncEvent::Start(options) => {
-                // The old iteration's disconnect instructions are discarded.
-                self.iteration = None;
+                // The new iteration replaces the old one only once it could be built; the old
+                // one goes without instructions (the SDK has already closed its stream).
                 let (iteration, instructions) = Iteration::start(*options, store)?;
                 self.iteration = Some(iteration);
                 Ok(instructions)
             }
             SyncEvent::Stop => Ok(match self.iteration.take() {
                 None => Vec::new(),
-                Some(mut it) => it.disconnect(),
+                Some(mut it) => it.stop(),
             }),
             event => {
                 let Some(it) = self.iteration.as_mut() else {
                     return Err(PowerSyncError::state("No iteration is active"));
                 };
-                let is_line = matches!(event, SyncEvent::TextLine(_) | SyncEvent::BinaryLine(_));
-                match it.handle(event, store) {
-                    Ok(outcome) => {
-                        if outcome.ended {
-                            self.iteration = None;
-                        }
-                        Ok(outcome.instructions)
-                    }
-                    Err(e) => {
-                        if !(is_line && e.is_busy_or_locked()) {
-                            self.iteration = None;
-                        }
-                        Err(e)
-                    }
+                let outcome = it.handle(event, store)?;
+                if outcome.ended {
+                    self.iteration = None;
                 }
+                Ok(outcome.instructions)
             }
         }
     }

@@ -57,6 +57,17 @@ impl ChecksumFailure {
     }
 }
 
+/// The stored progress counters of one bucket (`ps_buckets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BucketCounters {
+    /// Row id, used to reset exactly this bucket.
+    pub id: i64,
+    /// `count_at_last`: ops the bucket had at the last applied checkpoint.
+    pub at_last: i64,
+    /// `count_since_last`: ops downloaded since then.
+    pub since_last: i64,
+}
+
 /// Which rows an apply publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyMode<'a> {
@@ -93,10 +104,10 @@ pub trait SyncStore {
     fn target_checkpoint_request_id(&mut self) -> Result<Option<i64>>;
     /// Deletes buckets and their ops, recording their rows in `ps_updated_rows`.
     fn delete_buckets(&mut self, names: &[&str]) -> Result<()>;
-    /// `(name → (count_at_last, count_since_last))` of all buckets.
-    fn bucket_counters(&mut self) -> Result<std::collections::HashMap<String, (i64, i64)>>;
-    /// Zeroes the progress counters of every bucket.
-    fn reset_counters(&mut self) -> Result<()>;
+    /// Progress counters of every bucket, by name.
+    fn bucket_counters(&mut self) -> Result<std::collections::HashMap<String, BucketCounters>>;
+    /// Zeroes the progress counters of the buckets with these row ids.
+    fn reset_counters(&mut self, ids: &[i64]) -> Result<()>;
     /// Stores the ops of a data line; `size` is the byte length of the line payload.
     fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> Result<()>;
     /// Compares stored checksums with `(name, checksum)` pairs; returns failures.

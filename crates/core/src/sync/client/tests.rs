@@ -1,6 +1,7 @@
 //! Unit tests of the state machine with an in-memory store (no SQL).
 
-use super::store::{ApplyMode, ChecksumFailure, SubscriptionRow, SyncStore};
+use super::iteration::Transition;
+use super::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::{SyncClient, SyncEvent};
 use crate::error::{PowerSyncError, Result};
 use crate::sync::instructions::{to_json, Instruction};
@@ -30,6 +31,8 @@ struct FakeStore {
     now: i64,
     /// Error returned by the next `insert_data_line`.
     fail_data: Option<PowerSyncError>,
+    /// `client_id` fails as on a database without one.
+    fail_client_id: bool,
 }
 
 impl SyncStore for FakeStore {
@@ -53,6 +56,9 @@ impl SyncStore for FakeStore {
         Ok(())
     }
     fn client_id(&mut self) -> Result<String> {
+        if self.fail_client_id {
+            return Err(PowerSyncError::MissingClientId);
+        }
         Ok("client".into())
     }
     fn checkpoint_request_id(&mut self) -> Result<i64> {
@@ -67,17 +73,29 @@ impl SyncStore for FakeStore {
         }
         Ok(())
     }
-    fn bucket_counters(&mut self) -> Result<HashMap<String, (i64, i64)>> {
+    fn bucket_counters(&mut self) -> Result<HashMap<String, BucketCounters>> {
         Ok(self
             .buckets
             .iter()
-            .map(|(n, b)| (n.clone(), (b.count_at_last, b.since_last)))
+            .enumerate()
+            .map(|(i, (n, b))| {
+                (
+                    n.clone(),
+                    BucketCounters {
+                        id: i as i64,
+                        at_last: b.count_at_last,
+                        since_last: b.since_last,
+                    },
+                )
+            })
             .collect())
     }
-    fn reset_counters(&mut self) -> Result<()> {
-        for b in self.buckets.values_mut() {
-            b.count_at_last = 0;
-            b.since_last = 0;
+    fn reset_counters(&mut self, ids: &[i64]) -> Result<()> {
+        for (i, b) in self.buckets.values_mut().enumerate() {
+            if ids.contains(&(i as i64)) {
+                b.count_at_last = 0;
+                b.since_last = 0;
+            }
         }
         Ok(())
     }
@@ -258,6 +276,8 @@ fn full_iteration_and_deduplication() {
     assert!(!h.client.is_active());
 }
 
+const DISCONNECTED: &str = r#"{"UpdateSyncStatus":{"status":{"connected":false,"connecting":false,"priority_status":[],"downloading":null,"streams":[]}}}"#;
+
 #[test]
 fn checksum_failure_ends_iteration() {
     let mut h = Harness::new();
@@ -267,10 +287,30 @@ fn checksum_failure_ends_iteration() {
     let out = h.line(COMPLETE).unwrap();
     assert_eq!(
         out,
-        r#"[{"LogLine":{"severity":"WARNING","line":"Could not apply checkpoint, Checksums didn't match, failed for: a (expected 0x0000000c, got 0x000010e1 = 0x000010e1 (op) + 0x00000000 (add))"}},{"CloseSyncStream":{"hide_disconnect":false}}]"#
+        format!(
+            r#"[{{"LogLine":{{"severity":"WARNING","line":"Could not apply checkpoint, Checksums didn't match, failed for: a (expected 0x0000000c, got 0x000010e1 = 0x000010e1 (op) + 0x00000000 (add))"}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+        )
     );
     assert!(!h.client.is_active());
     assert!(!h.store.buckets.contains_key("a"));
+}
+
+#[test]
+fn partial_checksum_failure_reads_like_the_full_one() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let out = h
+        .line(r#"{"partial_checkpoint_complete":{"last_op_id":"2","priority":1}}"#)
+        .unwrap();
+    assert!(
+        out.starts_with(r#"[{"LogLine":{"severity":"WARNING","line":"Could not apply checkpoint, Checksums didn't match, failed for: a (expected 0x0000000c"#),
+        "{out}"
+    );
+    assert!(out.ends_with(&format!(
+        r#"{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+    )));
+    assert!(!h.client.is_active());
 }
 
 #[test]
@@ -281,89 +321,257 @@ fn write_gate_and_completed_upload() {
     h.line(DATA).unwrap();
     h.store.kv.insert("target_checkpoint_request_id".into(), i64::MAX);
     let out = h.line(COMPLETE).unwrap();
-    assert!(out.starts_with(r#"[{"LogLine":{"severity":"INFO","line":"Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint."}}"#));
+    assert_eq!(
+        out,
+        r#"[{"CheckpointDelayedDueToLocalData":{}},{"LogLine":{"severity":"INFO","line":"Could not apply checkpoint due to local data. Will retry at completed upload or next checkpoint."}}]"#
+    );
     assert_eq!(h.store.kv["last_seen_checkpoint_request_id"], 3);
     assert!(h.store.applied.is_empty());
     // Priority 0 would bypass the gate, priority 1 does not.
     assert_eq!(
         h.line(r#"{"partial_checkpoint_complete":{"last_op_id":"2","priority":1}}"#)
             .unwrap(),
-        "[]"
+        r#"[{"CheckpointDelayedDueToLocalData":{}}]"#
     );
     assert!(h.store.applied.is_empty());
-    // Target newer than the pending write checkpoint: skipped silently.
+    // Target newer than the pending write checkpoint: skipped silently, but kept pending.
     h.store.kv.insert("target_checkpoint_request_id".into(), 4);
     assert!(h.event(SyncEvent::CompletedUpload).unwrap().is_empty());
-    // Pending was consumed; a new blocked complete stores it again.
+    // Local writes still pending: a warning, and still pending.
     h.store.kv.insert("target_checkpoint_request_id".into(), 3);
     h.store.crud_pending = true;
-    h.line(COMPLETE).unwrap();
+    let out = to_json(&h.event(SyncEvent::CompletedUpload).unwrap());
+    assert_eq!(
+        out,
+        r#"[{"LogLine":{"severity":"WARNING","line":"Could not apply pending checkpoint even after completed upload"}}]"#
+    );
+    // Once the upload went through, the same pending checkpoint is applied.
     h.store.crud_pending = false;
     let out = to_json(&h.event(SyncEvent::CompletedUpload).unwrap());
     assert!(out.starts_with(r#"[{"LogLine":{"severity":"DEBUG","line":"Applied pending checkpoint after completed upload"}},{"LogLine":{"severity":"DEBUG","line":"Applied checkpoint request id 3"}},{"DidCompleteSync":{"applied_checkpoint_request_id":"3"}}"#), "{out}");
     assert!(out.contains(r#""internal_last_applied_checkpoint_request_id":"3""#));
     assert_eq!(h.store.kv["last_applied_checkpoint_request_id"], 3);
+    // Applied: nothing pending any more.
+    assert!(h.event(SyncEvent::CompletedUpload).unwrap().is_empty());
 }
 
 #[test]
-fn busy_on_a_line_is_recoverable_other_errors_are_fatal() {
+fn partial_apply_discards_the_pending_checkpoint() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"priority":0},{"bucket":"b","checksum":0}]}}"#).unwrap();
+    h.store.crud_pending = true;
+    h.line(COMPLETE).unwrap();
+    assert!(h.client.iteration().unwrap().pending.is_some());
+    // Priority 0 is applied despite the local write, and that drops the pending checkpoint.
+    h.line(r#"{"partial_checkpoint_complete":{"last_op_id":"1","priority":0}}"#)
+        .unwrap();
+    assert!(h.client.iteration().unwrap().pending.is_none());
+    h.store.crud_pending = false;
+    assert!(h.event(SyncEvent::CompletedUpload).unwrap().is_empty());
+    assert_eq!(h.store.applied, vec![r#"partial 0 ["a"]"#]);
+}
+
+#[test]
+fn all_priority_zero_checkpoint_is_published_despite_local_writes() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"priority":0},{"bucket":"b","checksum":0,"priority":0}]}}"#).unwrap();
+    h.store.crud_pending = true;
+    let out = h.line(COMPLETE).unwrap();
+    assert!(
+        out.starts_with(r#"[{"CheckpointDelayedDueToLocalData":{}},{"LogLine":{"severity":"INFO","#),
+        "{out}"
+    );
+    assert!(out.contains(r#"{"UpdateSyncStatus":{"status":{"connected":true,"connecting":false,"priority_status":[{"priority":0,"last_synced_at":"#), "{out}");
+    assert_eq!(h.store.applied, vec![r#"partial 0 ["a", "b"]"#]);
+    // Still pending as a full checkpoint: applied fully once the writes are uploaded.
+    h.store.crud_pending = false;
+    let out = to_json(&h.event(SyncEvent::CompletedUpload).unwrap());
+    assert!(
+        out.contains("Applied pending checkpoint after completed upload"),
+        "{out}"
+    );
+    assert_eq!(h.store.applied.last().unwrap(), "full");
+}
+
+#[test]
+fn progress_reset_is_per_bucket() {
+    let mut h = Harness::new();
+    for name in ["a", "b"] {
+        h.store.buckets.insert(
+            name.into(),
+            Bucket {
+                count_at_last: 10,
+                since_last: 5,
+                ..Default::default()
+            },
+        );
+    }
+    h.start();
+    let out = h
+        .line(r#"{"checkpoint":{"last_op_id":"1","buckets":[{"bucket":"a","checksum":0,"count":20},{"bucket":"b","checksum":0,"count":2}]}}"#)
+        .unwrap();
+    // a keeps 10 + 5 of 20; b shrank to 2 and starts again: 5 of (20 - 10) + 2.
+    assert!(
+        out.contains(r#""prio_3":{"priority":3,"at_last":0,"since_last":5,"target_count":12}"#),
+        "{out}"
+    );
+    assert_eq!(
+        (
+            h.store.buckets["a"].count_at_last,
+            h.store.buckets["a"].since_last
+        ),
+        (10, 5)
+    );
+    assert_eq!(
+        (
+            h.store.buckets["b"].count_at_last,
+            h.store.buckets["b"].since_last
+        ),
+        (0, 0)
+    );
+}
+
+#[test]
+fn errors_keep_the_iteration_unchanged() {
     let mut h = Harness::new();
     h.start();
     h.line(CP).unwrap();
-    let busy = PowerSyncError::Sqlite {
-        sql: None,
-        code: 5,
-        message: "database is locked".into(),
-        context: None,
-    };
-    h.store.fail_data = Some(busy);
-    assert!(h.line(DATA).unwrap_err().is_busy_or_locked());
-    assert!(h.client.is_active());
+    for code in [5, 1299] {
+        let before = format!("{:?}", h.client.iteration().unwrap());
+        h.store.fail_data = Some(PowerSyncError::Sqlite {
+            sql: None,
+            code,
+            message: "x".into(),
+            context: None,
+        });
+        h.line(DATA).unwrap_err();
+        assert!(h.client.is_active());
+        assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
+    }
+    // The line delivered again is counted once.
     let out = h.line(DATA).unwrap();
     assert!(out.contains(r#""since_last":2,"target_count":2"#), "{out}");
-    h.store.fail_data = Some(PowerSyncError::Sqlite {
-        sql: None,
-        code: 1299,
-        message: "x".into(),
-        context: None,
-    });
-    h.line(DATA).unwrap_err();
-    assert!(!h.client.is_active());
 }
 
 #[test]
-fn protocol_errors_are_fatal() {
+fn protocol_errors_keep_the_iteration() {
     let mut h = Harness::new();
     h.start();
+    let before = format!("{:?}", h.client.iteration().unwrap());
     let e = h.line(COMPLETE).unwrap_err();
     assert_eq!(
         e.to_string(),
         "Sync protocol error: Received checkpoint complete without previous checkpoint. cause: unknown"
     );
-    assert!(!h.client.is_active());
-    h.start();
     let e = h
         .line(r#"{"partial_checkpoint_complete":{"last_op_id":"1","priority":1}}"#)
         .unwrap_err();
     assert_eq!(e.code(), 21);
-    h.start();
     h.line("{").unwrap_err();
-    assert!(!h.client.is_active());
+    assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
+    // The iteration goes on normally.
+    assert!(h.line(CP).unwrap().contains(r#""connected":true"#));
+    let out = to_json(&h.event(SyncEvent::Stop).unwrap());
+    assert!(
+        out.ends_with(r#"{"CloseSyncStream":{"hide_disconnect":false}}]"#),
+        "{out}"
+    );
+}
+
+#[test]
+fn prepare_leaves_the_iteration_alone_and_commit_applies() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let it = h.client.iteration.as_mut().unwrap();
+    let before = format!("{it:?}");
+    // Everything is written by prepare; the iteration does not change until commit.
+    let plan = it
+        .prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None)
+        .unwrap();
+    assert_eq!(h.store.buckets["a"].since_last, 2);
+    assert_eq!(format!("{it:?}"), before);
+    assert!(matches!(plan.transition, Transition::Data { .. }));
+    let outcome = it.commit(plan);
+    assert!(!outcome.ended);
+    assert_ne!(format!("{it:?}"), before);
+    // A blocked checkpoint: the plan carries the pending checkpoint, commit stores it.
+    h.store.crud_pending = true;
+    let plan = it
+        .prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None)
+        .unwrap();
+    assert!(it.pending.is_none());
+    assert!(matches!(
+        plan.transition,
+        Transition::Delayed { partial: None, .. }
+    ));
+    it.commit(plan);
+    assert!(it.pending.is_some());
+    // A close: commit reports the end; the machine drops the iteration.
+    let plan = it
+        .prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None)
+        .unwrap();
+    let outcome = it.commit(plan);
+    assert!(outcome.ended);
+    assert_eq!(
+        to_json(&outcome.instructions),
+        format!(r#"[{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":true}}}}]"#)
+    );
+}
+
+#[test]
+fn failed_start_keeps_the_previous_iteration() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let before = format!("{:?}", h.client.iteration().unwrap());
+    h.store.fail_client_id = true;
+    let e = h
+        .client
+        .handle(SyncEvent::Start(Box::default()), &mut h.store)
+        .unwrap_err();
+    assert_eq!(e.code(), 4);
+    assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
+    // A successful start replaces it, without instructions for the old one.
+    h.store.fail_client_id = false;
+    let out = h.start();
+    assert!(
+        out.starts_with(r#"[{"UpdateSyncStatus":{"status":{"connected":false,"connecting":true"#),
+        "{out}"
+    );
+    assert!(!out.contains("CloseSyncStream"));
+}
+
+#[test]
+fn data_line_does_not_mark_connected() {
+    let mut h = Harness::new();
+    h.start();
+    assert_eq!(h.line(DATA).unwrap(), "[]");
+    assert!(h.client.iteration().unwrap().status().connecting);
+    // Unknown lines and keepalives do.
+    let out = h.line(r#"{"something_new":1}"#).unwrap();
+    assert!(out.contains(r#""connected":true,"connecting":false"#), "{out}");
 }
 
 #[test]
 fn token_expiry_thresholds() {
     for (secs, expected) in [
-        (31, "[]"),
-        (30, r#"[{"FetchCredentials":{"did_expire":false}}]"#),
-        (1, r#"[{"FetchCredentials":{"did_expire":false}}]"#),
+        (31, "[]".to_string()),
+        (30, r#"[{"FetchCredentials":{"did_expire":false}}]"#.to_string()),
+        (1, r#"[{"FetchCredentials":{"did_expire":false}}]"#.to_string()),
         (
             0,
-            r#"[{"FetchCredentials":{"did_expire":true}},{"CloseSyncStream":{"hide_disconnect":false}}]"#,
+            format!(
+                r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+            ),
         ),
         (
             -5,
-            r#"[{"FetchCredentials":{"did_expire":true}},{"CloseSyncStream":{"hide_disconnect":false}}]"#,
+            format!(
+                r#"[{{"FetchCredentials":{{"did_expire":true}}}},{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":false}}}}]"#
+            ),
         ),
     ] {
         let mut h = Harness::new();

@@ -36,7 +36,7 @@ pub fn get_int(conn: &Connection, key: &str) -> Result<Option<i64>> {
 pub fn set_int(conn: &Connection, key: &str, value: i64) -> Result<()> {
     exec(
         conn,
-        "INSERT OR REPLACE INTO ps_kv (key, value) VALUES (?1, ?2)",
+        "INSERT INTO ps_kv(key, value)\nVALUES(?1, ?2)\nON CONFLICT(key) DO UPDATE SET value = excluded.value",
         rusqlite::params![key, value],
     )
     .map(drop)

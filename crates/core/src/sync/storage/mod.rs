@@ -14,7 +14,7 @@ pub mod time;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
 use crate::sync::apply::{self, RawTableCache};
-use crate::sync::client::store::{ApplyMode, ChecksumFailure, SubscriptionRow, SyncStore};
+use crate::sync::client::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use crate::sync::options::StreamKey;
 use crate::sync::protocol::DataLine;
 use crate::sync::raw_tables::RawTable;
@@ -24,8 +24,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// The statement the reference prepares first; it doubles as the check that
-/// `powersync_init()` has run.
-pub const PROGRESS_SQL: &str = "SELECT name, count_at_last, count_since_last FROM ps_buckets";
+/// `powersync_init()` has run, so its text appears in the error on a database without
+/// `ps_buckets`.
+pub const PROGRESS_SQL: &str = "SELECT id, name, count_at_last, count_since_last FROM ps_buckets";
 
 /// Prepares the progress statement, failing like the reference when `ps_buckets` is missing.
 pub fn ensure_ready(conn: &Connection) -> Result<()> {
@@ -136,8 +137,10 @@ impl SyncStore for SqlStore<'_> {
 
     fn delete_buckets(&mut self, names: &[&str]) -> Result<()> {
         const DELETE: &str = "DELETE FROM ps_buckets WHERE name = ?1 RETURNING id";
-        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL";
-        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket = ?1";
+        // Rows without type or id are skipped by OR IGNORE (primary-key columns of a
+        // WITHOUT ROWID table are NOT NULL).
+        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
+        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
         for name in names {
             let id: Option<i64> = self.query_one(DELETE, [name])?;
             if let Some(id) = id {
@@ -148,22 +151,30 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 
-    fn bucket_counters(&mut self) -> Result<HashMap<String, (i64, i64)>> {
+    fn bucket_counters(&mut self) -> Result<HashMap<String, BucketCounters>> {
         let mut stmt = self.conn.prepare_cached(PROGRESS_SQL).sql_context(PROGRESS_SQL)?;
         let map = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(1)?,
+                    BucketCounters {
+                        id: r.get(0)?,
+                        at_last: r.get(2)?,
+                        since_last: r.get(3)?,
+                    },
+                ))
+            })
             .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
             .sql_context(PROGRESS_SQL)?;
         Ok(map)
     }
 
-    fn reset_counters(&mut self) -> Result<()> {
-        exec(
-            self.conn,
-            "UPDATE ps_buckets SET count_at_last = 0, count_since_last = 0",
-            [],
-        )
-        .map(drop)
+    fn reset_counters(&mut self, ids: &[i64]) -> Result<()> {
+        const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = 0 WHERE id = ?";
+        for id in ids {
+            exec(self.conn, SQL, [id])?;
+        }
+        Ok(())
     }
 
     fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> Result<()> {
@@ -194,10 +205,10 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn set_last_op(&mut self, buckets: &[&str], last_op: i64) -> Result<()> {
-        const SQL: &str = "UPDATE ps_buckets SET last_op = ?2 WHERE name = ?1";
+        const SQL: &str = "UPDATE ps_buckets SET last_op = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for name in buckets {
-            stmt.execute(params![name, last_op]).sql_context(SQL)?;
+            stmt.execute(params![last_op, name]).sql_context(SQL)?;
         }
         Ok(())
     }
@@ -220,10 +231,10 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn set_counts(&mut self, counts: &[(&str, i64)]) -> Result<()> {
-        const SQL: &str = "UPDATE ps_buckets SET count_at_last = ?2, count_since_last = 0 WHERE name = ?1";
+        const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for (name, count) in counts {
-            stmt.execute(params![name, count]).sql_context(SQL)?;
+            stmt.execute(params![count, name]).sql_context(SQL)?;
         }
         Ok(())
     }
@@ -235,14 +246,15 @@ impl SyncStore for SqlStore<'_> {
     fn delete_subscription(&mut self, id: i64) -> Result<()> {
         exec(
             self.conn,
-            "DELETE FROM ps_stream_subscriptions WHERE id = ?1",
+            "DELETE FROM ps_stream_subscriptions WHERE id = ?",
             [id],
         )
         .map(drop)
     }
 
     fn insert_default_subscription(&mut self, stream: &str) -> Result<i64> {
-        const SQL: &str = "INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES (?1, TRUE, TRUE) RETURNING id";
+        // `RETURNING *`: the id is the first column.
+        const SQL: &str = "INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES (?, TRUE, TRUE) RETURNING *;";
         self.query_one(SQL, [stream])?
             .ok_or_else(|| PowerSyncError::Internal(Some("no id returned".into())))
     }

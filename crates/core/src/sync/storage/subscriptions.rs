@@ -32,9 +32,13 @@ pub fn all(conn: &Connection) -> Result<Vec<SubscriptionRow>> {
     Ok(rows)
 }
 
-/// Refreshes `expires_at` of explicit subscriptions the app still holds (§11.4).
+/// Refreshes `expires_at` of explicit subscriptions the app still holds.
+///
+/// The statements the sync client runs have the reference's exact text: SQLite errors (e.g.
+/// from a user trigger) quote it, and since errors no longer end the iteration they are
+/// ordinary results the SDK sees.
 pub fn refresh_ttl(conn: &Connection, streams: &[StreamKey], now: i64) -> Result<()> {
-    const SQL: &str = "UPDATE ps_stream_subscriptions SET expires_at = ?1 + ttl * 1000000 WHERE stream_name = ?2 AND local_params = ?3 AND ttl IS NOT NULL";
+    const SQL: &str = "UPDATE ps_stream_subscriptions SET expires_at = ? + ttl * 1000000 WHERE stream_name = ? AND local_params = ? AND ttl IS NOT NULL";
     if streams.is_empty() {
         return Ok(());
     }
@@ -46,11 +50,11 @@ pub fn refresh_ttl(conn: &Connection, streams: &[StreamKey], now: i64) -> Result
     Ok(())
 }
 
-/// Deletes expired rows and inactive rows without TTL (§11.3).
+/// Deletes expired rows and inactive rows without TTL.
 pub fn delete_outdated(conn: &Connection, now: i64) -> Result<()> {
     exec(
         conn,
-        "DELETE FROM ps_stream_subscriptions WHERE expires_at < ?1 OR (ttl IS NULL AND NOT active)",
+        "DELETE FROM ps_stream_subscriptions WHERE (expires_at < ?) OR (ttl IS NULL AND NOT active)",
         [now],
     )
     .map(drop)
@@ -60,7 +64,7 @@ pub fn delete_outdated(conn: &Connection, now: i64) -> Result<()> {
 pub fn update(conn: &Connection, row: &SubscriptionRow) -> Result<()> {
     exec(
         conn,
-        "UPDATE ps_stream_subscriptions SET active = ?2, is_default = ?3, ttl = ?4, expires_at = ?5, last_synced_at = ?6 WHERE id = ?1",
+        "UPDATE ps_stream_subscriptions SET active = ?2, is_default = ?3, ttl = ?, expires_at = ?, last_synced_at = ? WHERE id = ?1",
         params![
             row.id,
             row.active,
