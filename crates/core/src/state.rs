@@ -5,8 +5,10 @@
 //! use atomics and mutexes because virtual-table auxiliary data must be `Send + Sync`; all
 //! access happens on the connection's own thread, so the locks are never contended.
 
+use crate::error::{PowerSyncError, Result};
+use crate::sync::SyncState;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// State of one SQLite connection with the extension registered.
 #[derive(Default)]
@@ -20,11 +22,36 @@ pub struct ConnectionState {
     pub crud: Mutex<crate::crud::CrudTxState>,
     /// Tables changed by committed transactions, for `powersync_update_hooks`.
     pub update_hooks: Mutex<crate::util::update_hooks::HookState>,
-    /// The sync client (state machine and cached storage statements).
-    pub sync: Mutex<crate::sync::SyncState>,
+    /// The sync client (state machine and cached storage statements). Lock it through
+    /// [`Self::lock_sync`].
+    pub sync: Mutex<SyncState>,
 }
 
 impl ConnectionState {
+    /// Locks the sync client for `function`, or fails at once when it is already locked.
+    ///
+    /// Only `powersync_control` holds the lock for longer than a moment, for the whole call,
+    /// while it may run the app's SQL (triggers on synced tables, raw-table statements). All
+    /// calls happen on the connection's thread, so finding the lock held means `function` was
+    /// called from inside that SQL: waiting would deadlock, holding the write lock forever.
+    pub fn lock_sync(&self, function: &str) -> Result<MutexGuard<'_, SyncState>> {
+        match self.sync.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(PowerSyncError::state(format!(
+                "{function} was called from SQL that powersync_control runs on the same \
+                 connection (a trigger on a synced table or a raw-table statement); it cannot \
+                 run until powersync_control returns"
+            ))),
+        }
+    }
+
+    /// The sync client when it is not in use by a `powersync_control` call on this
+    /// connection (see [`Self::lock_sync`]), else `None`.
+    pub fn try_sync(&self) -> Option<MutexGuard<'_, SyncState>> {
+        self.lock_sync("").ok()
+    }
+
     /// Whether the sync client is currently writing downloaded data.
     pub fn in_sync_local(&self) -> bool {
         self.in_sync_local.load(Ordering::Relaxed)

@@ -14,8 +14,11 @@ impl rusqlite::ToSql for Raw<'_> {
     }
 }
 
+/// A fuzz target: panics when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the corpus folder names).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("line_json", line_json),
     ("line_bson", line_bson),
     ("start", start),
@@ -72,7 +75,10 @@ fn error_text(e: &rusqlite::Error) -> String {
 /// SQL function trampoline turns the panic into an error); the fuzz profile aborts instead.
 fn assert_no_panic(e: &rusqlite::Error, what: &str) {
     let text = error_text(e);
-    assert!(!text.contains("Internal PowerSync error. cause: panic"), "{what}: {text}");
+    assert!(
+        !text.contains("Internal PowerSync error. cause: panic"),
+        "{what}: {text}"
+    );
 }
 
 fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
@@ -91,7 +97,10 @@ fn crud(conn: &Connection) -> Vec<Vec<Value>> {
 /// Everything a failed schema change must leave as it was: DDL, queued writes and all rows.
 fn snapshot(conn: &Connection) -> Vec<Vec<Vec<Value>>> {
     let mut out = vec![
-        rows(conn, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"),
+        rows(
+            conn,
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name",
+        ),
         crud(conn),
     ];
     let tables: Vec<String> = rows(
@@ -164,7 +173,11 @@ pub fn schema(data: &[u8]) {
         }
         Err(e) => {
             assert_no_panic(&e, "powersync_replace_schema");
-            assert_eq!(snapshot(&conn), before, "failed replace_schema changed the database: {e}");
+            assert_eq!(
+                snapshot(&conn),
+                before,
+                "failed replace_schema changed the database: {e}"
+            );
             conn.execute_batch("ROLLBACK").unwrap();
         }
     }
@@ -190,7 +203,10 @@ const COMMANDS: &[&str] = &[
 
 /// Encodes one session record: opcode, little-endian u16 length, payload.
 pub fn session_record(command: &str, payload: &[u8]) -> Vec<u8> {
-    let op = COMMANDS.iter().position(|c| *c == command).expect("known command") as u8;
+    let op = COMMANDS
+        .iter()
+        .position(|c| *c == command)
+        .expect("known command") as u8;
     let len = payload.len().min(u16::MAX as usize);
     let mut out = vec![op];
     out.extend_from_slice(&(len as u16).to_le_bytes());
@@ -252,7 +268,9 @@ pub fn session(mut data: &[u8]) {
                 let _ = control(&conn, op, ValueRef::Blob(payload));
             }
             "target_checkpoint_request_id" => {
-                let n = payload.iter().fold(0i64, |n, b| n.wrapping_mul(7).wrapping_add(i64::from(*b)));
+                let n = payload
+                    .iter()
+                    .fold(0i64, |n, b| n.wrapping_mul(7).wrapping_add(i64::from(*b)));
                 let _ = control(&conn, op, ValueRef::Integer(n));
             }
             "stop" | "completed_upload" | "refreshed_token" => {
@@ -262,7 +280,11 @@ pub fn session(mut data: &[u8]) {
                 let _ = control(&conn, op, ValueRef::Text(payload));
             }
         }
-        assert_eq!(crud(&conn).len(), queued, "ps_crud lost or gained rows after {op}");
+        assert_eq!(
+            crud(&conn).len(),
+            queued,
+            "ps_crud lost or gained rows after {op}"
+        );
     }
     let _ = control(&conn, "stop", ValueRef::Null);
     assert_integrity(&conn);

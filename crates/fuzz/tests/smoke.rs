@@ -39,7 +39,8 @@ impl Rng {
 }
 
 /// Bytes that often matter to JSON, BSON and our session records.
-const INTERESTING: &[u8] = b"\x00\x01\x02\x03\x04\x05\x08\x0a\x10\x12\x7f\x80\xc3\xff\"\\{}[]:,0123456789-+.eE";
+const INTERESTING: &[u8] =
+    b"\x00\x01\x02\x03\x04\x05\x08\x0a\x10\x12\x7f\x80\xc3\xff\"\\{}[]:,0123456789-+.eE";
 
 fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
     let mut out = input.to_vec();
@@ -85,7 +86,14 @@ fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
             _ if len >= 4 => {
                 // Overwrite a little-endian length-like field with an edge value.
                 let i = rng.below(len - 3);
-                let v: u32 = [0, 1, 0x7fff_ffff, 0xffff_ffff, len as u32, (len as u32).wrapping_sub(1)][rng.below(6)];
+                let v: u32 = [
+                    0,
+                    1,
+                    0x7fff_ffff,
+                    0xffff_ffff,
+                    len as u32,
+                    (len as u32).wrapping_sub(1),
+                ][rng.below(6)];
                 out[i..i + 4].copy_from_slice(&v.to_le_bytes());
             }
             _ => {}
@@ -105,7 +113,10 @@ fn save_failure(target: &str, data: &[u8]) -> PathBuf {
 fn run_one(target: &str, f: fn(&[u8]), data: &[u8]) {
     if std::panic::catch_unwind(|| f(data)).is_err() {
         let path = save_failure(target, data);
-        panic!("fuzz target {target} failed on the input saved at {}", path.display());
+        panic!(
+            "fuzz target {target} failed on the input saved at {}",
+            path.display()
+        );
     }
 }
 

@@ -36,6 +36,9 @@ pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     sql_fn::register(conn, "powersync_replace_schema", 1, 0, move |call| {
         call.require_transaction()?;
         let schema = Schema::from_json(&arg_text(call, 0))?;
+        // Dropping or altering tables that a running powersync_control call writes (when a
+        // trigger it fires calls this) would pull them from under it.
+        drop(state.lock_sync("powersync_replace_schema")?);
         replace_schema(&call.connection(), &state, &schema)?;
         // Only a successfully applied schema is remembered (used by powersync_clear).
         *state.schema.lock().unwrap_or_else(|e| e.into_inner()) = Some(schema);

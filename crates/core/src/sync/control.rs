@@ -36,15 +36,21 @@ pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
         0,
         sql_fn::DIRECTONLY | sql_fn::RESULT_SUBTYPE,
         move |call| {
-            let mut sync = s.sync.lock().unwrap_or_else(|e| e.into_inner());
-            let conn = connection(&mut sync, call);
-            storage::ensure_ready(conn)?;
-            let status = SyncStatus {
-                priority_status: storage::priority_status(conn)?,
-                streams: offline_streams(storage::subscriptions::all(conn)?),
-                ..Default::default()
+            let status = |conn: &Connection| -> Result<String> {
+                storage::ensure_ready(conn)?;
+                let status = SyncStatus {
+                    priority_status: storage::priority_status(conn)?,
+                    streams: offline_streams(storage::subscriptions::all(conn)?),
+                    ..Default::default()
+                };
+                Ok(status.to_json())
             };
-            Ok(Output::Text(status.to_json()))
+            // Read-only, so it also works from SQL a powersync_control call runs (e.g. a
+            // raw-table statement), through a fresh handle instead of the busy cached one.
+            Ok(Output::Text(match s.try_sync() {
+                Some(mut sync) => status(connection(&mut sync, call))?,
+                None => status(&call.connection())?,
+            }))
         },
     )?;
     Ok(())
@@ -145,7 +151,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
     };
     let command = decode(call, &op, payload_str)?;
 
-    let mut guard = state.sync.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = state.lock_sync("powersync_control")?;
     let sync = &mut *guard;
     connection(sync, call);
     let conn = sync.conn.as_ref().expect("connection created above");

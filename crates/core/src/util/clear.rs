@@ -21,6 +21,9 @@ const SOFT_CLEAR: i32 = 2;
 /// Clears synced (and optionally local) data. See the module docs for the exact steps.
 pub fn clear(conn: &Connection, state: &ConnectionState, flags: i32) -> Result<()> {
     if flags & SOFT_CLEAR == 0 {
+        // Refused from inside powersync_control (e.g. a trigger during an apply): deleting the
+        // ops that call is applying would leave it working on a half-cleared state.
+        drop(state.lock_sync("powersync_clear")?);
         exec(conn, "DELETE FROM ps_oplog; DELETE FROM ps_buckets")?;
     } else {
         reset_applied_ops(conn, state)?;
@@ -80,11 +83,9 @@ fn clear_raw_tables(conn: &Connection, state: &ConnectionState) -> Result<()> {
 /// `UPDATE ps_buckets SET last_applied_op = 0`, refused while a sync iteration runs (its
 /// in-memory view of applied ops would go stale).
 fn reset_applied_ops(conn: &Connection, state: &ConnectionState) -> Result<()> {
-    let active = state
-        .sync
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iteration_active();
+    // From inside powersync_control (a trigger during an apply) the lock is taken, and that
+    // call only runs the app's SQL while an iteration is active: same answer as the reference.
+    let active = state.try_sync().is_none_or(|sync| sync.iteration_active());
     if active {
         return Err(PowerSyncError::argument(
             "Cannot clear or trigger resync while a sync iteration is active.",
