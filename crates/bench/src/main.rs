@@ -12,7 +12,6 @@
 //! `perf record -k CLOCK_MONOTONIC` profile) and the final page count.
 
 mod measure;
-mod vfs;
 mod workload;
 
 use anyhow::{bail, Context};
@@ -252,7 +251,8 @@ fn row(w: &Workload, label: &str, c: Option<Cost>) {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    vfs::install();
+    // Counts fsyncs for both libraries: registered as the default before any database opens.
+    powersync_testkit::vfs::install(true);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let reference = args
         .reference

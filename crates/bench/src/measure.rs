@@ -56,7 +56,7 @@ impl Snapshot {
             cpu: thread_cpu_time(),
             rchar: proc_field("/proc/self/io", "rchar:"),
             wchar: proc_field("/proc/self/io", "wchar:"),
-            syncs: crate::vfs::syncs(),
+            syncs: powersync_testkit::vfs::syncs(),
             rss_kb: proc_field("/proc/self/status", "VmRSS:"),
         }
     }
