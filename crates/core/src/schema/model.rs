@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 /// A parsed app schema.
 ///
-/// Decoded through [`NonValidatedSchema`] and then checked, like the reference: the check's
+/// Decoded through `NonValidatedSchema` and then checked, like the reference: the check's
 /// error is a custom serde error, which carries no position when the schema is the whole
 /// document (`powersync_replace_schema`) and the position after the schema value when it is
 /// nested (the `start` payload). The inner struct's name appears in serde messages

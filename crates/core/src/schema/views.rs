@@ -88,7 +88,7 @@ pub const MANAGED_INDEX_MARKER: &str = "/* ps-managed */";
 
 /// `CREATE INDEX "{internal}__{index}" ON "{internal}"(...)` and the index name. Direct
 /// tables index their plain columns (declared types are ignored) and carry
-/// [`MANAGED_INDEX_MARKER`] right after the name.
+/// `MANAGED_INDEX_MARKER` right after the name.
 pub fn index_sql(table: &Table, index: &Index) -> (String, String) {
     let internal = table.internal_name();
     let name = format!("{internal}__{}", index.name);

@@ -1,4 +1,4 @@
-//! The statements of the sync hot path that the sync client owns (see [`super::stmt`]), kept
+//! The statements of the sync hot path that the sync client owns (see `super::stmt`), kept
 //! per connection for as long as the sync state.
 
 use super::batch::MultiInsert;

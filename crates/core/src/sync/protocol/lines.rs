@@ -8,7 +8,7 @@
 //! order, which fields default), because its decoder errors quote them, e.g. `invalid type:
 //! null, expected struct DataLine` or `invalid length 1, expected struct BucketChecksum with 5
 //! elements` (structs may also be sent as arrays). Scalars with special rules live in
-//! [`super::de`].
+//! `super::de`.
 
 use super::de;
 use serde::Deserialize;
