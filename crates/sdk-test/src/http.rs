@@ -106,10 +106,10 @@ fn request(req: &Request) -> std::io::Result<(Head, BufReader<TcpStream>)> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-type") {
-                content_type = Some(value.trim().to_string());
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-type")
+        {
+            content_type = Some(value.trim().to_string());
         }
     }
     Ok((Head { status, content_type }, reader))
