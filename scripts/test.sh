@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests, differential tests against the reference
 # extension (core 0.5.4, built from crates.io by scripts/build-reference.sh), and the loadable
-# library's tests.
+# library's tests. The Rust SDK integration test (crates/sdk-test, a workspace of its own) is the
+# other half of "all tests": scripts/test-sdk.sh, which .ci/run runs after this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-reference.sh || echo "!!! reference extension unavailable: differential tests will be SKIPPED !!!"

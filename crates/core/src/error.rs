@@ -139,19 +139,21 @@ impl PowerSyncError {
                 message: msg.unwrap_or_else(|| e.to_string()),
                 context: None,
             },
-            // Prepare errors carry the offending token's offset; the reference reports only
-            // sqlite3_errmsg.
-            rusqlite::Error::SqlInputError { error, msg, .. } => Self::Sqlite {
-                sql,
-                code: error.extended_code,
-                message: msg,
-                context: None,
-            },
-            other => Self::Sqlite {
-                sql,
-                code: ffi::SQLITE_ERROR,
-                message: other.to_string(),
-                context: None,
+            other => match input_error(&other) {
+                // Prepare errors carry the offending token's offset; the reference reports
+                // only sqlite3_errmsg.
+                Some((code, message)) => Self::Sqlite {
+                    sql,
+                    code,
+                    message,
+                    context: None,
+                },
+                None => Self::Sqlite {
+                    sql,
+                    code: ffi::SQLITE_ERROR,
+                    message: other.to_string(),
+                    context: None,
+                },
             },
         }
     }
@@ -176,6 +178,48 @@ impl PowerSyncError {
             Self::NulInString(_) => ffi::SQLITE_FORMAT,
             Self::Internal(_) => ffi::SQLITE_INTERNAL,
             Self::Sqlite { code, .. } | Self::Plain { code, .. } => *code,
+        }
+    }
+}
+
+/// The extended code and `sqlite3_errmsg` of rusqlite's `Error::SqlInputError` (a prepare
+/// error pointing at a token), whose display appends the statement and the offset.
+///
+/// The variant exists in rusqlite 0.43 but in 0.39 only with its `modern_sqlite` feature, so
+/// it cannot be named here; its `msg` field is read back from the derived `Debug` output.
+fn input_error(err: &rusqlite::Error) -> Option<(i32, String)> {
+    let debug = format!("{err:?}");
+    let fields = debug.strip_prefix("SqlInputError {")?;
+    // `error: Error { code: .., extended_code: .. }` comes first and contains no strings.
+    let start = fields.find(" msg: \"")? + " msg: \"".len();
+    let message = unescape_debug_str(&fields[start..])?;
+    let code = std::error::Error::source(err)
+        .and_then(|source| source.downcast_ref::<ffi::Error>())
+        .map_or(ffi::SQLITE_ERROR, |e| e.extended_code);
+    Some((code, message))
+}
+
+/// Reads a string literal as written by `<str as Debug>::fmt` (after its opening quote) up to
+/// its closing quote.
+fn unescape_debug_str(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    loop {
+        match chars.next()? {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                '0' => out.push('\0'),
+                'u' => {
+                    let braced: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let hex = braced.strip_prefix('{')?;
+                    out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
         }
     }
 }
@@ -283,6 +327,7 @@ pub fn code_name(code: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     #[test]
     fn argument_error_wording() {
@@ -292,6 +337,38 @@ mod tests {
             "invalid argument: Unknown operation. cause: unknown"
         );
         assert_eq!(e.code(), 3091);
+    }
+
+    #[test]
+    fn prepare_errors_report_only_the_sqlite_message() {
+        // A token-level error: rusqlite 0.43 (and 0.39 with `modern_sqlite`) reports it as
+        // `SqlInputError`, whose display appends the statement and the offset.
+        let conn = Connection::open_in_memory().unwrap();
+        let sql = "SELECT \"a\\b\u{e9}\n\" FROM nowhere";
+        let err = PowerSyncError::sqlite(sql, conn.prepare(sql).unwrap_err());
+        let PowerSyncError::Sqlite { code, message, .. } = err else {
+            panic!("not an SQLite error: {err:?}");
+        };
+        assert_eq!((code, message.as_str()), (1, "no such table: nowhere"));
+        let err = PowerSyncError::from(conn.prepare("SELECT 1 FROM \"t\\é\" WHERE WHERE").unwrap_err());
+        assert_eq!(
+            err.to_string(),
+            "internal SQLite call returned ERROR: near \"WHERE\": syntax error"
+        );
+    }
+
+    #[test]
+    fn debug_strings_are_unescaped() {
+        for text in [
+            "plain",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\r\0",
+            "\u{1}\u{7f}é\u{301}",
+        ] {
+            let debug = format!("{text:?}");
+            assert_eq!(unescape_debug_str(&debug[1..]).as_deref(), Some(text));
+        }
+        assert_eq!(unescape_debug_str("unterminated"), None);
     }
 
     #[test]

@@ -5,8 +5,15 @@
 //! a connection: internal tables and migrations, schema management (views and triggers), the
 //! CRUD upload queue, utility functions and the sync client behind `powersync_control`. The
 //! thin `powersync-loadable` and `powersync-static` crates expose it to C as
-//! `sqlite3_powersync_init`.
+//! `sqlite3_powersync_init`; with the `static` feature this crate itself exports the C entry
+//! points `sqlite3_powersync_init` and `powersync_init_static()` (as the reference crate does,
+//! which is what lets the PowerSync Rust SDK use this crate in its place).
 #![warn(missing_docs)]
+
+#[cfg(all(feature = "static", feature = "loadable_extension"))]
+compile_error!(
+    "features `static` (SQLite linked into the application) and `loadable_extension` exclude each other"
+);
 
 pub mod crud;
 pub mod doctor;
@@ -15,9 +22,14 @@ pub mod migrations;
 pub mod schema;
 pub mod sql_fn;
 pub mod state;
+#[cfg(feature = "static")]
+mod static_entry;
 pub mod sync;
 pub mod util;
 pub mod version;
+
+#[cfg(feature = "static")]
+pub use static_entry::{powersync_init_static, sqlite3_powersync_init};
 
 use rusqlite::{ffi, Connection};
 use std::ffi::{c_char, c_int};

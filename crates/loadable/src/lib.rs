@@ -5,7 +5,6 @@
 
 use rusqlite::ffi;
 use std::ffi::{c_char, c_int};
-use std::mem::offset_of;
 
 /// SQLite extension entry point.
 ///
@@ -36,9 +35,10 @@ unsafe extern "C" fn bindings_version() -> c_int {
 /// A copy of SQLite's API table that rusqlite accepts on SQLite older than its bindings.
 ///
 /// rusqlite's loadable-extension support rejects a runtime older than the headers it was
-/// generated from (3.45), but we promise to load into 3.40 (Debian stable). The table only
-/// grows at its end, so we copy the fields the runtime has, leave the newer ones empty (we
-/// never call them), and report the bindings' version to the check.
+/// generated from (3.45 for rusqlite 0.43, 3.34 for 0.39), but we promise to load into 3.40
+/// (Debian stable). The table only grows at its end, so we copy the entries the runtime has,
+/// leave the newer ones empty (we never call them), and report the bindings' version to the
+/// check.
 ///
 /// # Safety
 /// `p_api` must point to the API table of the running SQLite.
@@ -46,12 +46,17 @@ unsafe fn routines_for_runtime(p_api: *const ffi::sqlite3_api_routines) -> ffi::
     // SAFETY: `libversion_number` exists in every SQLite version that supports extensions.
     let runtime = unsafe { (*p_api).libversion_number.map(|f| f()).unwrap_or(0) };
     let size = std::mem::size_of::<ffi::sqlite3_api_routines>();
-    let known = match runtime {
-        v if v >= 3_044_000 => size,
-        v if v >= 3_043_000 => offset_of!(ffi::sqlite3_api_routines, get_clientdata),
-        v if v >= 3_041_000 => offset_of!(ffi::sqlite3_api_routines, stmt_explain),
-        _ => offset_of!(ffi::sqlite3_api_routines, value_encoding),
+    // Every entry is one function pointer. The counts are the positions (in sqlite3ext.h) of
+    // the first entry SQLite added in the next version: `value_encoding` (3.41),
+    // `stmt_explain` (3.43), `get_clientdata` (3.44). Positions rather than `offset_of!`
+    // because older bindings (rusqlite 0.39) do not have these fields at all.
+    let entries = match runtime {
+        v if v >= 3_044_000 => usize::MAX,
+        v if v >= 3_043_000 => 268,
+        v if v >= 3_041_000 => 267,
+        _ => 265,
     };
+    let known = size.min(entries.saturating_mul(std::mem::size_of::<Option<unsafe extern "C" fn()>>()));
     // SAFETY: the table is a plain struct of nullable function pointers, so all-zero is a
     // valid value; we copy only the prefix the runtime's table is known to contain.
     unsafe {

@@ -6,7 +6,6 @@
 
 use rusqlite::ffi;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
-use rusqlite::vtab::Values;
 use std::ffi::c_int;
 use std::marker::PhantomData;
 
@@ -18,13 +17,10 @@ pub struct Arg<'a> {
 }
 
 impl<'a> Arg<'a> {
-    /// Argument `i` of `values`.
-    pub fn of(values: &'a Values<'_>, i: usize) -> Self {
-        // rusqlite's `RawValue` is `#[repr(transparent)]` over the `sqlite3_value` SQLite
-        // handed to xUpdate, so its address is the value pointer.
-        let value = &values[i] as *const _ as *mut ffi::sqlite3_value;
+    /// Argument `i` of the xUpdate call's `values`.
+    pub fn of(values: &'a [*mut ffi::sqlite3_value], i: usize) -> Self {
         Self {
-            value,
+            value: values[i],
             phantom: PhantomData,
         }
     }

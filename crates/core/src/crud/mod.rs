@@ -12,7 +12,7 @@ mod vtab;
 
 use crate::error::Result;
 use crate::state::ConnectionState;
-use rusqlite::vtab::Module;
+use crate::util::vtab::register as register_table;
 use rusqlite::Connection;
 use std::sync::Arc;
 
@@ -29,9 +29,7 @@ pub struct CrudTxState {
 
 /// Registers the CRUD virtual tables.
 pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
-    const SIMPLE: Module<'static, vtab::CrudTab<simple::Simple>> = Module::update_module_with_tx();
-    const MANUAL: Module<'static, vtab::CrudTab<manual::Manual>> = Module::update_module_with_tx();
-    conn.create_module(c"powersync_crud_", &MANUAL, Some(state.clone()))?;
-    conn.create_module(c"powersync_crud", &SIMPLE, Some(state.clone()))?;
+    register_table::<vtab::CrudTab<manual::Manual>>(conn, c"powersync_crud_", state)?;
+    register_table::<vtab::CrudTab<simple::Simple>>(conn, c"powersync_crud", state)?;
     Ok(())
 }

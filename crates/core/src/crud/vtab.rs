@@ -4,15 +4,9 @@
 use super::args::Arg;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
-use crate::util::pre_close::{misuse, NoRows};
 use crate::util::sqlite_value::int64_of;
-use rusqlite::types::ValueRef;
-use rusqlite::vtab::{
-    CreateVTab, IndexInfo, Inserts, TransactionVTab, UpdateVTab, Updates, VTab, VTabConnection, VTabKind,
-    Values,
-};
+use crate::util::vtab::{EponymousTable, VtabResult};
 use rusqlite::{ffi, Connection};
-use std::borrow::Cow;
 use std::ffi::CStr;
 use std::sync::{Arc, MutexGuard};
 
@@ -29,7 +23,7 @@ pub trait CrudMode: Default + 'static {
 /// The column values of one xUpdate insert.
 #[derive(Clone, Copy)]
 pub struct Columns<'a> {
-    args: &'a Values<'a>,
+    args: &'a [*mut ffi::sqlite3_value],
 }
 
 impl<'a> Columns<'a> {
@@ -52,10 +46,7 @@ pub struct ActiveTx {
 }
 
 /// One connection's instance of a CRUD virtual table.
-#[repr(C)]
 pub struct CrudTab<M: CrudMode> {
-    /// Base class, must be first.
-    base: ffi::sqlite3_vtab,
     /// Non-owning handle on the table's connection, caching our prepared statements (they
     /// are finalized when SQLite disconnects the table, before closing the connection).
     conn: Connection,
@@ -113,86 +104,46 @@ impl<M: CrudMode> CrudTab<M> {
     }
 }
 
-// SAFETY: `#[repr(C)]` with the base vtab first, as rusqlite requires.
-unsafe impl<'vtab, M: CrudMode> VTab<'vtab> for CrudTab<M> {
-    type Aux = Arc<ConnectionState>;
-    type Cursor = NoRows<'vtab>;
+/// The tables are write-only: any query plan is refused, so SELECTs (and UPDATE/DELETE,
+/// which need to scan) fail with "bad parameter or other API misuse".
+impl<M: CrudMode> EponymousTable for CrudTab<M> {
+    const SCHEMA: &'static CStr = M::SCHEMA;
+    const READABLE: bool = false;
+    const TRANSACTIONS: bool = true;
 
-    fn connect(
-        db: &mut VTabConnection,
-        aux: Option<&Self::Aux>,
-        _module_name: &[u8],
-        _database_name: &[u8],
-        _table_name: &[u8],
-        _args: &[&[u8]],
-    ) -> rusqlite::Result<(Cow<'static, CStr>, Self)> {
-        let state = aux.expect("registered with the connection state").clone();
+    fn connect(db: *mut ffi::sqlite3, state: &Arc<ConnectionState>) -> VtabResult<Self> {
         // SAFETY: the connection declaring this table outlives it (SQLite disconnects
         // eponymous tables before closing); the Connection does not own the handle.
-        let conn = unsafe { Connection::from_handle(db.handle()) }?;
-        let tab = Self {
-            base: ffi::sqlite3_vtab::default(),
+        let conn = unsafe { Connection::from_handle(db) }.map_err(PowerSyncError::from)?;
+        Ok(Self {
             conn,
-            state,
+            state: state.clone(),
             tx: None,
             mode: M::default(),
-        };
-        Ok((Cow::Borrowed(M::SCHEMA), tab))
-    }
-
-    /// The tables are write-only: any query plan is refused, so SELECTs (and UPDATE/DELETE,
-    /// which need to scan) fail with "bad parameter or other API misuse".
-    fn best_index(&self, _info: &mut IndexInfo) -> rusqlite::Result<bool> {
-        Err(misuse())
-    }
-
-    fn open(&'vtab mut self) -> rusqlite::Result<Self::Cursor> {
-        Err(misuse())
-    }
-}
-
-impl<M: CrudMode> CreateVTab<'_> for CrudTab<M> {
-    const KIND: VTabKind = VTabKind::EponymousOnly;
-}
-
-impl<M: CrudMode> UpdateVTab<'_> for CrudTab<M> {
-    fn delete(&mut self, _: ValueRef<'_>) -> rusqlite::Result<()> {
-        Err(misuse())
+        })
     }
 
     /// Records a row, unless the sync client is applying data (then writes are ignored).
-    /// Any explicit rowid is ignored; the reported rowid is 0, as with the reference.
-    fn insert(&mut self, args: &Inserts<'_>) -> rusqlite::Result<i64> {
+    /// Any explicit rowid is ignored.
+    fn insert(&mut self, args: &[*mut ffi::sqlite3_value]) -> VtabResult<()> {
         if self.state.in_sync_local() {
-            return Ok(0);
+            return Ok(());
         }
         let tx = self
             .tx
             .as_mut()
             .ok_or_else(|| PowerSyncError::state("Not in tx"))?;
         self.mode.write(&self.conn, tx, Columns { args })?;
-        Ok(0)
+        Ok(())
     }
 
-    fn update(&mut self, _: &Updates<'_>) -> rusqlite::Result<()> {
-        Err(misuse())
-    }
-}
-
-impl<M: CrudMode> TransactionVTab<'_> for CrudTab<M> {
     /// SQLite calls this at the start of every statement that may write the table (also
     /// through triggers), once per transaction: that is when the transaction id is taken.
-    fn begin(&mut self) -> rusqlite::Result<()> {
+    fn begin(&mut self) -> VtabResult<()> {
         Ok(self.begin_tx()?)
     }
 
-    fn commit(&mut self) -> rusqlite::Result<()> {
+    fn end(&mut self) {
         self.end_tx();
-        Ok(())
-    }
-
-    fn rollback(&mut self) -> rusqlite::Result<()> {
-        self.end_tx();
-        Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod pre_close;
 pub mod sqlite_value;
 pub mod update_hooks;
 pub mod uuid;
+pub mod vtab;
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE, SUBTYPE};

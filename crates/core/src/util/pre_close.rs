@@ -9,68 +9,13 @@
 use crate::error::Result;
 use crate::state::ConnectionState;
 use crate::util::update_hooks;
-use rusqlite::types::ValueRef;
-use rusqlite::vtab::{
-    Context, CreateVTab, Filters, IndexInfo, Inserts, Module, UpdateVTab, Updates, VTab, VTabConnection,
-    VTabCursor, VTabKind,
-};
+use crate::util::vtab::{self, EponymousTable, VtabResult};
 use rusqlite::{ffi, Connection};
-use std::borrow::Cow;
-use std::ffi::{c_int, CStr};
-use std::marker::PhantomData;
+use std::ffi::CStr;
 use std::sync::Arc;
 
-/// The error virtual tables return for unsupported operations: `SQLITE_MISUSE` without a
-/// message, so SQLite reports its generic "bad parameter or other API misuse".
-pub fn misuse() -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_MISUSE), None)
-}
-
-/// A cursor over no rows.
-#[repr(C)]
-pub struct NoRows<'vtab> {
-    /// Base class, must be first.
-    base: ffi::sqlite3_vtab_cursor,
-    phantom: PhantomData<&'vtab ()>,
-}
-
-impl Default for NoRows<'_> {
-    fn default() -> Self {
-        Self {
-            base: ffi::sqlite3_vtab_cursor::default(),
-            phantom: PhantomData,
-        }
-    }
-}
-
-// SAFETY: `#[repr(C)]` with the base cursor first, as rusqlite requires.
-unsafe impl VTabCursor for NoRows<'_> {
-    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Filters<'_>) -> rusqlite::Result<()> {
-        Ok(())
-    }
-
-    fn next(&mut self) -> rusqlite::Result<()> {
-        Ok(())
-    }
-
-    fn eof(&self) -> bool {
-        true
-    }
-
-    fn column(&self, _: &mut Context, _: c_int) -> rusqlite::Result<()> {
-        Ok(())
-    }
-
-    fn rowid(&self) -> rusqlite::Result<i64> {
-        Ok(0)
-    }
-}
-
 /// The `powersync_internal_close` table of one connection.
-#[repr(C)]
 pub struct PreCloseTab {
-    /// Base class, must be first.
-    base: ffi::sqlite3_vtab,
     db: *mut ffi::sqlite3,
     state: Arc<ConnectionState>,
 }
@@ -86,62 +31,21 @@ impl Drop for PreCloseTab {
     }
 }
 
-// SAFETY: `#[repr(C)]` with the base vtab first, as rusqlite requires.
-unsafe impl<'vtab> VTab<'vtab> for PreCloseTab {
-    type Aux = Arc<ConnectionState>;
-    type Cursor = NoRows<'vtab>;
+impl EponymousTable for PreCloseTab {
+    const SCHEMA: &'static CStr = c"CREATE TABLE powersync_internal_close(_ TEXT);";
+    const READABLE: bool = true;
+    const TRANSACTIONS: bool = false;
 
-    fn connect(
-        db: &mut VTabConnection,
-        aux: Option<&Self::Aux>,
-        _module_name: &[u8],
-        _database_name: &[u8],
-        _table_name: &[u8],
-        _args: &[&[u8]],
-    ) -> rusqlite::Result<(Cow<'static, CStr>, Self)> {
-        let state = aux.expect("registered with the connection state").clone();
-        let tab = Self {
-            base: ffi::sqlite3_vtab::default(),
-            // SAFETY: only the handle value is kept, for uninstalling hooks on disconnect.
-            db: unsafe { db.handle() },
-            state,
-        };
-        Ok((
-            Cow::Borrowed(c"CREATE TABLE powersync_internal_close(_ TEXT);"),
-            tab,
-        ))
-    }
-
-    fn best_index(&self, _info: &mut IndexInfo) -> rusqlite::Result<bool> {
-        Ok(true)
-    }
-
-    fn open(&'vtab mut self) -> rusqlite::Result<Self::Cursor> {
-        Ok(NoRows::default())
-    }
-}
-
-impl CreateVTab<'_> for PreCloseTab {
-    const KIND: VTabKind = VTabKind::EponymousOnly;
-}
-
-impl UpdateVTab<'_> for PreCloseTab {
-    fn delete(&mut self, _: ValueRef<'_>) -> rusqlite::Result<()> {
-        Err(misuse())
-    }
-
-    fn insert(&mut self, _: &Inserts<'_>) -> rusqlite::Result<i64> {
-        Err(misuse())
-    }
-
-    fn update(&mut self, _: &Updates<'_>) -> rusqlite::Result<()> {
-        Err(misuse())
+    fn connect(db: *mut ffi::sqlite3, state: &Arc<ConnectionState>) -> VtabResult<Self> {
+        // Only the handle value is kept, for uninstalling hooks on disconnect.
+        Ok(Self {
+            db,
+            state: state.clone(),
+        })
     }
 }
 
 /// Registers the `powersync_internal_close` module.
 pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
-    const MODULE: Module<'static, PreCloseTab> = Module::update_module();
-    conn.create_module(c"powersync_internal_close", &MODULE, Some(state.clone()))?;
-    Ok(())
+    vtab::register::<PreCloseTab>(conn, c"powersync_internal_close", state)
 }

@@ -1,13 +1,20 @@
 //! `uuid()` / `gen_random_uuid()`: random version-4 UUIDs (spec §10.1).
 
-use crate::error::{PowerSyncError, Result};
+use crate::error::Result;
 use crate::sql_fn::{self, Output};
 use rusqlite::Connection;
 
 /// A new random (version 4, RFC 4122 variant) UUID as lowercase hyphenated text.
 pub fn random_uuid() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| PowerSyncError::Internal(Some(format!("no randomness: {e}"))))?;
+    #[cfg(feature = "getrandom")]
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::PowerSyncError::Internal(Some(format!("no randomness: {e}"))))?;
+    // SAFETY: FFI edge; SQLite fills exactly the 16 bytes of the buffer.
+    #[cfg(not(feature = "getrandom"))]
+    unsafe {
+        rusqlite::ffi::sqlite3_randomness(bytes.len() as std::ffi::c_int, bytes.as_mut_ptr().cast())
+    };
     Ok(::uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()
