@@ -1,7 +1,7 @@
 //! Error types shared by every part of the extension.
 //!
-//! Each variant maps to one of the reference's error categories (spec: schema-and-crud §2.4,
-//! sync-client §1.2): the category decides both the SQLite result code and the wording after
+//! Each variant maps to one of the reference's error categories (docs/sql-surface.md#the-error-model,
+//! docs/protocol.md#the-error-model): the category decides both the SQLite result code and the wording after
 //! the `<function name>: ` prefix, which SDKs and their tests match on.
 
 use rusqlite::ffi;

@@ -1,7 +1,7 @@
 //! Per-connection state shared by the functions and virtual tables of one connection.
 //!
 //! One [`ConnectionState`] is created when the extension is registered on a connection and
-//! is never shared with another connection or persisted (spec: schema-and-crud §1.4). Fields
+//! is never shared with another connection or persisted (docs/sql-surface.md#per-connection-state). Fields
 //! use atomics and mutexes because virtual-table auxiliary data must be `Send + Sync`; all
 //! access happens on the connection's own thread, so the locks are never contended.
 

@@ -1,4 +1,4 @@
-//! Internal tables and migrations (schema-and-crud §3, §4, Appendix A, §10.12), checked
+//! Internal tables and migrations (docs/sql-surface.md#internal-tables, docs/sql-surface.md#migrations, docs/sql-surface.md#down-migrations, docs/sql-surface.md#powersync_drop_view-and-powersync_in_sync_operation), checked
 //! against the reference extension and against the reference's recorded fixtures
 //! (`migrations_fixtures/`).
 //!

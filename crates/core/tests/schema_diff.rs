@@ -13,7 +13,7 @@ fn cols(spec: &[(&str, &str)]) -> Json {
     Json::Array(spec.iter().map(|(n, t)| json!({"name": n, "type": t})).collect())
 }
 
-/// Hand-written schemas: every example of spec §7.9, every option and combination,
+/// Hand-written schemas: every example of docs/sql-surface.md#example, every option and combination,
 /// quoting, view names, column-count boundaries and indexes.
 fn hand_written() -> Vec<Json> {
     let ab = cols(&[("a", "TEXT"), ("b", "TEXT")]);
@@ -484,7 +484,7 @@ fn random_rows(conn: &Connection, seed: u64) -> String {
 }
 
 /// With `PRAGMA trusted_schema=OFF` the schema is applied as usual, but the generated
-/// triggers cannot run: none of the functions they call is innocuous (spec §2.3). (The
+/// triggers cannot run: none of the functions they call is innocuous (docs/sql-surface.md#functions-and-flags). (The
 /// functions and virtual tables they use belong to the util and CRUD modules.)
 #[test]
 fn trusted_schema_off() {

@@ -1,4 +1,4 @@
-//! Error cases of `powersync_replace_schema` (spec: schema-and-crud §5.3, §6, §7.1): code and
+//! Error cases of `powersync_replace_schema` (docs/sql-surface.md#schema-validation-errors, docs/sql-surface.md#replacing-the-schema, docs/sql-surface.md#sql-fragments): code and
 //! message must equal the reference's, and our database must be unchanged afterwards.
 
 mod common;

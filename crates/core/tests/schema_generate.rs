@@ -1,5 +1,5 @@
-//! Generated SQL against the examples captured from the reference (spec: schema-and-crud
-//! §7.9 and §8). These need neither the reference binary nor `powersync_init`.
+//! Generated SQL against the examples captured from the reference (see
+//! docs/sql-surface.md#example and docs/sql-surface.md#raw-table-triggers). These need neither the reference binary nor `powersync_init`.
 
 use powersync_core::schema::{index_sql, Schema, Table, ViewDefinition};
 

@@ -1,4 +1,4 @@
-//! Differential tests of `powersync_create_raw_table_crud_trigger` (spec: schema-and-crud §8):
+//! Differential tests of `powersync_create_raw_table_crud_trigger` (docs/sql-surface.md#raw-table-triggers):
 //! generated triggers for random raw-table definitions, and the error cases.
 
 mod common;

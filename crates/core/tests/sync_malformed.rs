@@ -4,7 +4,7 @@
 //! (every table including `ps_crud`, plus `sqlite_master`), and leave the iteration in the
 //! same state (probed with a keepalive afterwards).
 //!
-//! Messages are compared exactly, including the decoder-specific `cause` that spec §1.2 allows
+//! Messages are compared exactly, including the decoder-specific `cause` that docs/protocol.md#the-error-model allows
 //! to compare loosely: our serde_json and BSON decoders reproduce the reference's wording for
 //! every case here, so no case needs the loose comparison.
 mod common;

@@ -1,4 +1,4 @@
-//! Decoding of sync lines (spec: sync-client §3): every line type in JSON and BSON, scalar
+//! Decoding of sync lines (docs/protocol.md#sync-lines): every line type in JSON and BSON, scalar
 //! field rules, zero-copy strings, and exact error texts (checked against the reference by
 //! `sync_protocol_differential.rs`; repeated here so they hold without the reference too).
 

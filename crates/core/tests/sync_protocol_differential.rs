@@ -1,5 +1,5 @@
-//! Differential test of sync-line decoding against the reference (spec: sync-client §1.2,
-//! §3): the same JSON / BSON payloads go through our decoder and through the reference's
+//! Differential test of sync-line decoding against the reference (docs/protocol.md#the-error-model,
+//! docs/protocol.md#sync-lines): the same JSON / BSON payloads go through our decoder and through the reference's
 //! `powersync_control('line_text' | 'line_binary', …)`.
 //!
 //! - When the reference fails to decode (`Sync protocol error: invalid text line` / `invalid

@@ -36,7 +36,7 @@ fn simple_iteration(enc: Enc) -> usize {
     s.cases
 }
 
-/// The worked example of spec §6.2 (PUT, supersede, REMOVE, MOVE) before and after the
+/// The worked example of docs/protocol.md#storing-a-data-line (PUT, supersede, REMOVE, MOVE) before and after the
 /// bucket was applied once.
 fn op_types(enc: Enc) -> usize {
     let Some(mut s) = new("op_types", enc) else {
@@ -569,7 +569,7 @@ fn status_dedup(enc: Enc) -> usize {
     s.cases
 }
 
-/// Progress (spec §8): restore after restart and reset when a bucket shrinks.
+/// Progress (docs/protocol.md#download-progress): restore after restart and reset when a bucket shrinks.
 fn progress_restore_reset(enc: Enc) -> usize {
     let Some(mut s) = new("progress_restore_reset", enc) else {
         return 0;
@@ -646,7 +646,7 @@ fn progress_priorities(enc: Enc) -> usize {
     s.cases
 }
 
-/// Partial checkpoints (spec §7): priority entries, full collapse, `ps_sync_state`.
+/// Partial checkpoints (docs/protocol.md#priorities-and-partial-checkpoints): priority entries, full collapse, `ps_sync_state`.
 fn partial_sequence(enc: Enc) -> usize {
     let Some(mut s) = new("partial_sequence", enc) else {
         return 0;

@@ -460,7 +460,7 @@ fn internal_applied_id() -> usize {
     s.cases
 }
 
-/// The intended SDK flow of spec §12.4 end to end.
+/// The intended SDK flow of docs/protocol.md#intended-sdk-flow end to end.
 fn sdk_checkpoint_request_flow() -> usize {
     let Some(mut s) = new("sdk_checkpoint_request_flow") else {
         return 0;

@@ -1,5 +1,5 @@
 //! `powersync_crud_(data TEXT, options INT HIDDEN)`: stores complete CRUD entries built by
-//! the caller (insert-only tables), without the simple table's side effects (spec §9.3).
+//! the caller (insert-only tables), without the simple table's side effects (docs/sql-surface.md#the-manual-crud-table).
 
 use super::args::TextBytes;
 use super::vtab::{ActiveTx, Columns, CrudMode};

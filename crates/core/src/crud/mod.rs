@@ -1,5 +1,5 @@
 //! The local write queue: `powersync_crud` / `powersync_crud_` virtual tables, `ps_crud` rows
-//! and `ps_tx` transaction ids. Spec: schema-and-crud §9.
+//! and `ps_tx` transaction ids. See docs/sql-surface.md#the-crud-queue.
 //!
 //! Generated triggers (and raw-table triggers) record local changes by inserting into these
 //! eponymous virtual tables. Virtual tables, unlike triggers, get xBegin/xCommit/xRollback

@@ -1,5 +1,5 @@
 //! `powersync_crud(op, id, type, data, old_values, metadata, options HIDDEN)`: records one
-//! change of a synced table (spec §9.2).
+//! change of a synced table (docs/sql-surface.md#the-simple-crud-table).
 //!
 //! Besides the `ps_crud` row, a write marks the row in `ps_updated_rows` (so the next sync
 //! re-evaluates it against server state) and, once per transaction, closes the local write

@@ -1,5 +1,5 @@
 //! The virtual-table machinery shared by both CRUD tables: declaration, rejecting reads and
-//! updates, and transaction ids (spec §9.4).
+//! updates, and transaction ids (docs/sql-surface.md#transaction-ids).
 
 use super::args::Arg;
 use crate::error::{PowerSyncError, Result, SqlResultExt};

@@ -1,5 +1,5 @@
 //! `powersync_drop_view(name)`: called by the down scripts of versions 5 and 10 stored in
-//! `ps_migration`, so it must exist as long as such scripts may run. Spec: §10.12.
+//! `ps_migration`, so it must exist as long as such scripts may run. See docs/sql-surface.md#powersync_drop_view-and-powersync_in_sync_operation.
 
 use super::exec::exec_script;
 use crate::error::Result;

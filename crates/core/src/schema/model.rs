@@ -1,4 +1,4 @@
-//! The schema JSON passed to `powersync_replace_schema` (spec: schema-and-crud §5.1).
+//! The schema JSON passed to `powersync_replace_schema` (docs/sql-surface.md#the-schema-json).
 //!
 //! Decoded with serde_json so that error messages (`missing field`, `invalid type`, positions)
 //! are those of the reference; struct names appear in messages (`expected struct Table`).

@@ -1,5 +1,5 @@
 //! Options shared by regular and raw tables: the boolean flags and `include_old`
-//! (spec: schema-and-crud §5.1).
+//! (docs/sql-surface.md#the-schema-json).
 //!
 //! The reference decodes these through a `#[serde(flatten)]`ed struct, which changes the
 //! observable error messages (positions point at the end of the enclosing object, flag keys

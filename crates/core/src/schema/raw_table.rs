@@ -1,4 +1,4 @@
-//! Raw tables (spec: schema-and-crud §5.2): tables the app manages itself. The extension
+//! Raw tables (docs/sql-surface.md#raw-tables-in-the-schema): tables the app manages itself. The extension
 //! never creates or drops them; the sync client writes downloaded rows with `put`/`delete`,
 //! `powersync_clear` runs `clear`, and `powersync_create_raw_table_crud_trigger` generates
 //! triggers from `table_name`, `synced_columns` and the options.

@@ -1,5 +1,5 @@
 //! `powersync_create_raw_table_crud_trigger(raw_table_json, trigger_name, write_type)`
-//! (spec: schema-and-crud §8): a trigger on an app-managed table that records local writes
+//! (docs/sql-surface.md#raw-table-triggers): a trigger on an app-managed table that records local writes
 //! in the CRUD queue.
 
 use super::options::TableOptions;

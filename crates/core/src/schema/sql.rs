@@ -1,5 +1,5 @@
-//! SQL text building blocks shared by view, trigger and index generation (spec:
-//! schema-and-crud §7.1). Every byte matters: existing views and triggers are compared
+//! SQL text building blocks shared by view, trigger and index generation (see
+//! docs/sql-surface.md#sql-fragments). Every byte matters: existing views and triggers are compared
 //! textually with freshly generated ones.
 
 use crate::error::{PowerSyncError, Result, SqlResultExt};

@@ -1,5 +1,5 @@
-//! Views, INSTEAD OF triggers and indexes generated for schema tables (spec:
-//! schema-and-crud §7.2–§7.8).
+//! Views, INSTEAD OF triggers and indexes generated for schema tables (see
+//! docs/sql-surface.md#generated-sql).
 
 use super::model::{Index, Table};
 use super::raw_trigger::{after_write_trigger, AfterWriteTrigger, WriteType};
@@ -325,7 +325,7 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// `OLDV` of spec §7.1: the old values of `columns`, or (for `PATCH` with
+/// `OLDV` of docs/sql-surface.md#sql-fragments: the old values of `columns`, or (for `PATCH` with
 /// `include_old_only_when_changed`) only of those that changed.
 pub fn old_values_expression(columns: &[&str], only_changed: bool) -> Result<String> {
     let old = json_object_fragment("OLD", columns.iter().copied())?;

@@ -1,4 +1,4 @@
-//! `powersync_control(command, payload)` and `powersync_offline_sync_status()` (spec §1):
+//! `powersync_control(command, payload)` and `powersync_offline_sync_status()` (docs/protocol.md#the-control-function):
 //! argument validation in the reference's order, then dispatch to the state machine or to
 //! the stateless commands.
 

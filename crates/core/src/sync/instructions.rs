@@ -1,4 +1,4 @@
-//! Instructions returned by `powersync_control` (spec: sync-client §2). Serialised as an
+//! Instructions returned by `powersync_control` (docs/protocol.md#instructions). Serialised as an
 //! externally tagged enum: `{"<Name>": <body>}`, compact, keys in the reference's order.
 
 use serde::Serialize;
@@ -67,7 +67,7 @@ pub enum Instruction {
     HandleDiagnostics(Diagnostics),
 }
 
-/// `checkpoint_request` sibling of the request (spec §12.3).
+/// `checkpoint_request` sibling of the request (docs/protocol.md#the-checkpoint-request-sent-on-connect).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckpointRequest {
     /// `ps_kv['client_id']`.
@@ -76,7 +76,7 @@ pub struct CheckpointRequest {
     pub checkpoint_request_id: String,
 }
 
-/// Diagnostics events (spec §13).
+/// Diagnostics events (docs/protocol.md#diagnostics).
 #[derive(Debug, Clone, Serialize)]
 pub enum Diagnostics {
     /// Bucket progress changed.

@@ -1,4 +1,4 @@
-//! The sync client behind `powersync_control` (spec: sync-client.md).
+//! The sync client behind `powersync_control` (docs/protocol.md).
 //!
 //! Layers, each testable alone:
 //! - [`protocol`]: decoding sync lines (JSON text and BSON) into borrowed types;

@@ -1,5 +1,5 @@
-//! Payloads of `powersync_control` commands that the state machine consumes (spec §1.4,
-//! §11.2, §11.5), decoded with serde so that error texts are serde_json's.
+//! Payloads of `powersync_control` commands that the state machine consumes (docs/protocol.md#the-start-payload,
+//! docs/protocol.md#the-subscriptions-command, docs/protocol.md#reconciling-subscriptions-with-a-checkpoint), decoded with serde so that error texts are serde_json's.
 
 use serde::de::Deserializer;
 use serde::Deserialize;
@@ -73,7 +73,7 @@ pub enum CheckpointMode {
     /// Service-issued write checkpoints.
     #[default]
     Legacy,
-    /// Client-driven checkpoint requests (§12).
+    /// Client-driven checkpoint requests (docs/protocol.md#checkpoint-requests).
     Requests,
 }
 

@@ -1,5 +1,5 @@
 //! The sync status reported through `UpdateSyncStatus` and `powersync_offline_sync_status()`
-//! (spec: sync-client §2.2, §8, §11.6).
+//! (docs/protocol.md#updatesyncstatus-and-the-status-object, docs/protocol.md#download-progress, docs/protocol.md#streams-in-the-status).
 //!
 //! Progress is kept per bucket (for streams and diagnostics) and, incrementally, per priority
 //! (for the status itself), so that a data line updates the status in O(1) and serialising it
@@ -149,7 +149,7 @@ pub struct SyncStatus {
 
 impl SyncStatus {
     /// Records a partial sync at `priority`: drops entries with priority number ≤ it and
-    /// inserts the new entry at the front (spec §7 step 6).
+    /// inserts the new entry at the front (docs/protocol.md#priorities-and-partial-checkpoints step 6).
     pub fn partial_synced(&mut self, priority: i32, now: i64) {
         self.priority_status.retain(|e| e.priority > priority);
         self.priority_status.insert(
@@ -162,7 +162,7 @@ impl SyncStatus {
         );
     }
 
-    /// Records a complete sync (spec §6.1 step 8).
+    /// Records a complete sync (docs/protocol.md#completing-a-checkpoint step 8).
     pub fn full_synced(&mut self, now: i64) {
         self.priority_status = vec![PriorityStatus {
             priority: FULL_SYNC_PRIORITY,

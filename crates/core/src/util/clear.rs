@@ -1,4 +1,4 @@
-//! `powersync_clear(flags)` and `powersync_trigger_resync(clear_progress)` (spec §10.7–10.8).
+//! `powersync_clear(flags)` and `powersync_trigger_resync(clear_progress)` (docs/sql-surface.md#powersync_clear).
 //!
 //! Statement texts and their grouping into `sqlite3_exec` scripts follow the reference
 //! exactly: they appear in error messages, and the update hook reports depend on which

@@ -1,4 +1,4 @@
-//! `powersync_client_id()`: the client id stored in `ps_kv` (spec §10.6).
+//! `powersync_client_id()`: the client id stored in `ps_kv` (docs/sql-surface.md#client-id).
 
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::sql_fn::{self, Output, DETERMINISTIC};

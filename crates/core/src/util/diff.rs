@@ -1,4 +1,4 @@
-//! `powersync_diff(old, new)`: the changed columns of a row as a JSON object (spec §10.2).
+//! `powersync_diff(old, new)`: the changed columns of a row as a JSON object (docs/sql-surface.md#powersync_diff).
 //!
 //! The output is what gets uploaded for PUT/PATCH operations, so its format is part of the
 //! contract: keys sorted, compact, numbers formatted by serde_json exactly as the reference

@@ -1,4 +1,4 @@
-//! `powersync_json_merge(obj, ...)`: textual concatenation of JSON objects (spec §10.3).
+//! `powersync_json_merge(obj, ...)`: textual concatenation of JSON objects (docs/sql-surface.md#powersync_json_merge).
 //!
 //! Generated triggers use it to combine `json_object(...)` chunks of 50 columns each (SQLite
 //! limits function arguments to 100). Like the reference it does not parse its arguments:

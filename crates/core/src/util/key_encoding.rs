@@ -1,5 +1,5 @@
 //! `powersync_remove_duplicate_key_encoding(key)`: repairs oplog keys that old JS SDKs wrote
-//! as `<type>/<id>/"<subkey as JSON string>"` (spec §10.5).
+//! as `<type>/<id>/"<subkey as JSON string>"` (docs/sql-surface.md#key-encoding-repair).
 
 use crate::error::{PowerSyncError, Result};
 use crate::sql_fn::{self, Output, DETERMINISTIC};

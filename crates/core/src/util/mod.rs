@@ -1,4 +1,4 @@
-//! Utility SQL functions (schema-and-crud §10): version, uuid, diff, json_merge,
+//! Utility SQL functions (docs/sql-surface.md#helper-functions): version, uuid, diff, json_merge,
 //! strip_subtype, key-encoding repair, client id, clear, resync, update hooks,
 //! in_sync_operation and the pre-close virtual table.
 
@@ -20,7 +20,7 @@ use rusqlite::Connection;
 use std::sync::Arc;
 
 /// Registers the utility functions and the pre-close virtual table. Flags follow the
-/// reference exactly (spec §2.1): nothing is INNOCUOUS, so generated triggers calling these
+/// reference exactly (docs/sql-surface.md#functions-and-flags): nothing is INNOCUOUS, so generated triggers calling these
 /// functions fail under `PRAGMA trusted_schema=OFF` just as they do with the reference.
 pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     sql_fn::register(conn, "powersync_rs_version", 0, 0, |_| {

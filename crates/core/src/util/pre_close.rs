@@ -1,5 +1,5 @@
 //! The eponymous virtual table `powersync_internal_close`: a "before close" callback
-//! (spec §10.11).
+//! (docs/sql-surface.md#the-pre-close-table).
 //!
 //! Once connected, SQLite disconnects it during `sqlite3_close()` *before* checking for
 //! unfinalized statements. The disconnect releases the sync client (whose cached statements

@@ -1,4 +1,4 @@
-//! `powersync_update_hooks('install' | 'get')`: committed table-change tracking (§10.9).
+//! `powersync_update_hooks('install' | 'get')`: committed table-change tracking (docs/sql-surface.md#update-hooks).
 //!
 //! SDKs use this to notify watchers of tables changed by committed transactions: an update
 //! hook collects table names into a *pending* set, the commit hook moves them to the

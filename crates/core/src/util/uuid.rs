@@ -1,4 +1,4 @@
-//! `uuid()` / `gen_random_uuid()`: random version-4 UUIDs (spec §10.1).
+//! `uuid()` / `gen_random_uuid()`: random version-4 UUIDs (docs/sql-surface.md#uuid).
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output};

@@ -18,8 +18,8 @@ pub fn workspace_root() -> PathBuf {
         .unwrap()
 }
 
-/// The reference's recorded sync sessions (copied from `shared/reference-data/goldens`, so
-/// the tests do not depend on files outside the repository).
+/// The reference's recorded sync sessions (two sessions recorded from the reference binary, kept in
+/// the repository so the tests do not depend on anything outside it).
 pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
 }

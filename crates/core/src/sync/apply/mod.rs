@@ -1,4 +1,4 @@
-//! Publishing downloaded rows into the app's tables ("sync_local", spec §6.7) and recording
+//! Publishing downloaded rows into the app's tables ("sync_local", docs/protocol.md#applying-rows) and recording
 //! the sync in `ps_buckets` / `ps_sync_state`.
 
 mod raw;

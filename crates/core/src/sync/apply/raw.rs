@@ -1,4 +1,4 @@
-//! Writing synced rows into raw tables (spec §6.8).
+//! Writing synced rows into raw tables (docs/protocol.md#raw-and-direct-tables).
 
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::sync::raw_tables::{self, PendingStatement, RawTable};

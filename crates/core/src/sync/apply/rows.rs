@@ -1,4 +1,4 @@
-//! Which rows an apply publishes, and with which data (spec §6.7), in the reference's order:
+//! Which rows an apply publishes, and with which data (docs/protocol.md#applying-rows), in the reference's order:
 //! grouped by `(row_type, row_id)`, ascending (BINARY).
 //!
 //! The reference runs one query: the rows of the ops newer than their bucket's

@@ -1,4 +1,4 @@
-//! Writing published rows into their tables (spec §6.7), in the order they come.
+//! Writing published rows into their tables (docs/protocol.md#applying-rows), in the order they come.
 //!
 //! Rows go to the raw or direct table of their type from the `start` schema if there is
 //! one, else to `ps_data__<type>`, else to `ps_untyped`.

@@ -1,4 +1,4 @@
-//! `HandleDiagnostics` support (spec §13): inferred column types of downloaded rows.
+//! `HandleDiagnostics` support (docs/protocol.md#diagnostics): inferred column types of downloaded rows.
 
 use crate::sync::instructions::{ColumnType, Diagnostics, Instruction};
 use crate::sync::protocol::DataLine;

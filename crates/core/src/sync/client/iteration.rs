@@ -74,7 +74,7 @@ struct SubscriptionJson<'a> {
 }
 
 impl Iteration {
-    /// Starts an iteration (spec §5.3).
+    /// Starts an iteration (docs/protocol.md#starting-an-iteration).
     pub(crate) fn start(
         options: StartSyncStream,
         store: &mut dyn SyncStore,

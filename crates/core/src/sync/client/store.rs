@@ -44,7 +44,7 @@ pub struct ChecksumFailure {
 }
 
 impl ChecksumFailure {
-    /// `<bucket> (expected 0x…, got 0x… = 0x… (op) + 0x… (add))` (spec §2.1).
+    /// `<bucket> (expected 0x…, got 0x… = 0x… (op) + 0x… (add))` (docs/protocol.md#logline).
     pub fn describe(&self) -> String {
         format!(
             "{} (expected 0x{:08x}, got 0x{:08x} = 0x{:08x} (op) + 0x{:08x} (add))",
@@ -98,7 +98,7 @@ pub trait SyncStore {
     fn delete_outdated_subscriptions(&mut self, now: i64) -> Result<()>;
     /// `ps_kv['client_id']` (error if missing).
     fn client_id(&mut self) -> Result<String>;
-    /// The id for `checkpoint_request` (spec §12.3).
+    /// The id for `checkpoint_request` (docs/protocol.md#the-checkpoint-request-sent-on-connect).
     fn checkpoint_request_id(&mut self) -> Result<i64>;
     /// `ps_kv['target_checkpoint_request_id']`.
     fn target_checkpoint_request_id(&mut self) -> Result<Option<i64>>;
@@ -116,7 +116,7 @@ pub trait SyncStore {
     fn set_last_op(&mut self, buckets: &[&str], last_op: i64) -> Result<()>;
     /// Writes an INTEGER value into `ps_kv`.
     fn set_kv(&mut self, key: &str, value: i64) -> Result<()>;
-    /// Whether local writes block applying (spec §6.3).
+    /// Whether local writes block applying (docs/protocol.md#the-write-gate).
     fn write_gate_closed(&mut self) -> Result<bool>;
     /// Publishes downloaded rows and records the sync in `ps_sync_state` at `now`.
     fn apply(&mut self, mode: ApplyMode<'_>, now: i64) -> Result<()>;

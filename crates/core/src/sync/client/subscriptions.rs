@@ -1,4 +1,4 @@
-//! Stream subscriptions from the state machine's point of view (spec §11): the explicit
+//! Stream subscriptions from the state machine's point of view (docs/protocol.md#streams-and-subscriptions): the explicit
 //! subscriptions a request carries, and reconciling stored rows with a checkpoint.
 
 use super::store::{SubscriptionRow, SyncStore};
@@ -83,7 +83,7 @@ fn stream_status(r: SubscriptionRow, priority: Option<i32>) -> StreamStatus {
     }
 }
 
-/// Reconciles `ps_stream_subscriptions` with the target's streams (spec §11.5). Writes the
+/// Reconciles `ps_stream_subscriptions` with the target's streams (docs/protocol.md#reconciling-subscriptions-with-a-checkpoint). Writes the
 /// rows, returns the log lines and the status streams with their buckets and priorities.
 pub fn reconcile(
     store: &mut dyn SyncStore,

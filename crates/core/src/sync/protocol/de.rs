@@ -1,4 +1,4 @@
-//! `Deserialize` implementations for the scalar rules of sync lines (spec: sync-client §3.1).
+//! `Deserialize` implementations for the scalar rules of sync lines (docs/protocol.md#scalar-rules).
 //!
 //! Shared by the JSON and the BSON decoder. The visitors' `expecting` texts and the error
 //! constructors they use are those of the reference, because decoder messages (the `cause` of

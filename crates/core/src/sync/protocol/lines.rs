@@ -1,4 +1,4 @@
-//! Sync lines as sent by the PowerSync service (spec: sync-client §3).
+//! Sync lines as sent by the PowerSync service (docs/protocol.md#sync-lines).
 //!
 //! One set of types for both encodings (JSON text and BSON). Strings borrow from the input
 //! where the encoding allows it (`Cow::Borrowed`), so decoding a data line allocates only the

@@ -1,4 +1,4 @@
-//! Sync lines and their decoding from JSON text and BSON (spec: sync-client §3).
+//! Sync lines and their decoding from JSON text and BSON (docs/protocol.md#sync-lines).
 //!
 //! Both encodings decode into the same borrowed [`SyncLine`] through one set of serde
 //! `Deserialize` implementations ([`lines`] and `de`), so scalar rules and error texts are

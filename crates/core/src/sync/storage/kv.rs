@@ -1,4 +1,4 @@
-//! `ps_kv` access: client id, write-gate keys and the checkpoint-request commands (§6.3, §12).
+//! `ps_kv` access: client id, write-gate keys and the checkpoint-request commands (docs/protocol.md#the-write-gate, docs/protocol.md#checkpoint-requests).
 
 use super::exec;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
@@ -58,7 +58,7 @@ pub fn client_id(conn: &Connection) -> Result<String> {
     }
 }
 
-/// Decodes a checkpoint-request payload (§12.1): `None` for NULL.
+/// Decodes a checkpoint-request payload (docs/protocol.md#request-id-payloads): `None` for NULL.
 pub fn parse_id(arg: rusqlite::types::ValueRef<'_>, type_error: &str) -> Result<Option<i64>> {
     use rusqlite::types::ValueRef;
     match arg {

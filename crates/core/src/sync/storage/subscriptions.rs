@@ -1,4 +1,4 @@
-//! `ps_stream_subscriptions` access and the `subscriptions` command (spec §11).
+//! `ps_stream_subscriptions` access and the `subscriptions` command (docs/protocol.md#streams-and-subscriptions).
 
 use super::exec;
 use crate::error::{Result, SqlResultExt};

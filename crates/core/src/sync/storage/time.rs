@@ -1,5 +1,5 @@
 //! Timestamps read through SQLite, so that they follow the VFS clock (SDK test suites fake
-//! time there) — never the OS clock (spec §0).
+//! time there) — never the OS clock (docs/protocol.md#conventions).
 
 /// `unixepoch('subsec')` exists from SQLite 3.42 on.
 const SUBSEC_VERSION: i32 = 3_042_000;
