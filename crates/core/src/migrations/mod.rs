@@ -56,7 +56,9 @@ pub fn powersync_init(conn: &Connection) -> Result<()> {
     exec_script(conn, version::CREATE_MIGRATION_TABLE)?;
     // Version 15 is ours too: an initial sync in progress with its oplog indexes deferred
     // (`sync::storage::bulk`). Running its down script here would build them for nothing.
-    if crate::sync::storage::bulk::is_bulk(conn)? {
+    if version::current(conn)? == crate::sync::storage::bulk::BULK_VERSION
+        && crate::sync::storage::bulk::is_bulk(conn)?
+    {
         return Ok(());
     }
     migrate_to(conn, LATEST_VERSION)

@@ -27,7 +27,7 @@
 use crate::error::{Result, SqlResultExt};
 use crate::migrations::exec_script;
 use crate::sync::stmt::RawStatement;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
@@ -40,11 +40,11 @@ pub const BULK_VERSION: i32 = 15;
 pub const BULK_DOWN: &str = r#"[{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_row ON ps_oplog (row_type, row_id)"},{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_key ON ps_oplog (bucket, key)"},{"sql":"DELETE FROM ps_migration WHERE id >= 15"}]"#;
 
 /// Number of the two indexes present, the schema version, and its down script.
-const MODE: &str = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ps_oplog_row', 'ps_oplog_key')), (SELECT ifnull(max(id), 0) FROM ps_migration), (SELECT down_migrations FROM ps_migration WHERE id = 15)";
+const MODE: &str = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ps_oplog_row', 'ps_oplog_key')), (SELECT ifnull(max(id), 0) FROM ps_migration), EXISTS (SELECT 1 FROM ps_migration WHERE id = 15 AND down_migrations = ?1)";
 const DROP_INDEXES: &str = "DROP INDEX IF EXISTS ps_oplog_row; DROP INDEX IF EXISTS ps_oplog_key";
 const MARK: &str = "INSERT INTO ps_migration (id, down_migrations) VALUES (15, ?1)";
-/// Our marker, if the database is at version 15 (and no higher).
-const MARKER: &str = "SELECT down_migrations FROM ps_migration WHERE id = 15 AND NOT EXISTS (SELECT 1 FROM ps_migration WHERE id > 15)";
+/// Whether the database is at version 15 (and no higher) with our down script.
+const MARKED: &str = "SELECT EXISTS (SELECT 1 FROM ps_migration WHERE id = 15 AND down_migrations = ?1) AND NOT EXISTS (SELECT 1 FROM ps_migration WHERE id > 15)";
 const DATA_VERSION: &str = "PRAGMA data_version";
 /// Every stored key (rebuilding the [`KeySet`]).
 const ALL_KEYS: &str = "SELECT bucket, key FROM ps_oplog WHERE key IS NOT NULL";
@@ -172,11 +172,11 @@ pub fn for_line<'s>(
     slot: &'s mut Option<KeySet>,
     max_rowid: i64,
 ) -> Result<Option<&'s mut KeySet>> {
-    let (indexes, version, down): (i64, i64, Option<String>) = conn
+    let (indexes, version, marked): (i64, i64, bool) = conn
         .prepare_cached(MODE)
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .and_then(|mut s| s.query_row([BULK_DOWN], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
         .sql_context(MODE)?;
-    let bulk = version == i64::from(BULK_VERSION) && down.as_deref() == Some(BULK_DOWN);
+    let bulk = version == i64::from(BULK_VERSION) && marked;
     if !bulk {
         *slot = None;
         if version != 14 || max_rowid != 0 {
@@ -204,11 +204,9 @@ pub fn for_line<'s>(
 
 /// Whether the database is in bulk mode: at version 15 with our down script.
 pub fn is_bulk(conn: &Connection) -> Result<bool> {
-    let down: Option<String> = conn
-        .prepare_cached(MARKER)
-        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-        .sql_context(MARKER)?;
-    Ok(down.as_deref() == Some(BULK_DOWN))
+    conn.prepare_cached(MARKED)
+        .and_then(|mut s| s.query_row([BULK_DOWN], |r| r.get(0)))
+        .sql_context(MARKED)
 }
 
 /// Leaves bulk mode (before anything that reads `ps_oplog` by row or key, i.e. an apply):
