@@ -302,7 +302,11 @@ fn batched_lines_match(indexed: bool) {
             kept.execute_batch(sql).unwrap();
         }
         assert_eq!(dump(&batched), dump(&single), "round {round}: {json}");
-        assert_eq!(dump(&kept), dump(&single), "round {round} (kept statements): {json}");
+        assert_eq!(
+            dump(&kept),
+            dump(&single),
+            "round {round} (kept statements): {json}"
+        );
         let version: i64 = kept
             .query_row("SELECT max(id) FROM ps_migration", [], |r| r.get(0))
             .unwrap();
