@@ -472,7 +472,7 @@ pub(super) fn insert_line_with(
         bulk,
         ..
     } = statements;
-    let mut bulk = bulk::for_line(conn, bulk, max)?;
+    let bulk = bulk::for_line(conn, bulk, max)?;
     if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
         one_by_one(conn, bucket, &line.data, &mut totals)?;
     } else {
@@ -497,7 +497,7 @@ pub(super) fn insert_line_with(
             &mut totals,
         )?;
     }
-    if let Some(set) = bulk.as_deref_mut() {
+    if let Some(set) = bulk {
         set.add(bucket, keys.iter().flatten().map(String::as_str));
     }
     exec(
