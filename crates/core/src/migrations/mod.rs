@@ -53,6 +53,14 @@ pub fn register(conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> 
 /// so on error the caller must roll back. Needs the PowerSync functions registered on `conn`
 /// (`uuid()` for version 3, `powersync_drop_view()` for stored down scripts).
 pub fn powersync_init(conn: &Connection) -> Result<()> {
+    exec_script(conn, version::CREATE_MIGRATION_TABLE)?;
+    // Version 15 is ours too: an initial sync in progress with its oplog indexes deferred
+    // (`sync::storage::bulk`). Running its down script here would build them for nothing.
+    if version::current(conn)? == crate::sync::storage::bulk::BULK_VERSION
+        && crate::sync::storage::bulk::is_bulk(conn)?
+    {
+        return Ok(());
+    }
     migrate_to(conn, LATEST_VERSION)
 }
 

@@ -18,6 +18,8 @@ pub struct HotStatements {
     pub(crate) data_inserts: HashMap<String, MultiInsert>,
     /// Multi-row puts into `ps_untyped`.
     pub(crate) untyped_puts: Option<MultiInsert>,
+    /// The stored keys while `ps_oplog` is in bulk mode (`storage::bulk`).
+    pub(crate) bulk: Option<crate::sync::storage::bulk::KeySet>,
 }
 
 impl std::fmt::Debug for HotStatements {

@@ -48,8 +48,13 @@ const COUNT_PARTIAL: &str = "SELECT count(*) FROM (SELECT 1 FROM ps_buckets AS b
 const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
 
 /// Every op with a row, in `(row_type, row_id)` order and, within a row, in rowid order
-/// (the order in which the reference's correlated subquery visits them).
-const SCAN_OPS: &str = "SELECT row_type, row_id, op_id, bucket, data FROM ps_oplog INDEXED BY ps_oplog_row WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id";
+/// (the order in which the reference's correlated subquery visits them). Sorted from a
+/// sequential read of the table rather than walked through `ps_oplog_row`: the index walk
+/// fetches each op's data from a random table page, and once the oplog outgrows the page
+/// cache (an initial sync with random ids) that was most of the apply. Measured on a 1M-op
+/// initial sync: `checkpoint_complete` 7.3 s of CPU and 6.0 kB read per op walking the
+/// index, 5.3 s and 2.4 kB sorting (which writes 0.25 kB per op to temporary files).
+const SCAN_OPS: &str = "SELECT row_type, row_id, op_id, bucket, data FROM ps_oplog NOT INDEXED WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id, rowid";
 const SCAN_UPDATED: &str = "SELECT row_type, row_id FROM ps_updated_rows ORDER BY row_type, row_id";
 const BUCKETS_FULL: &str = "SELECT id, last_applied_op FROM ps_buckets";
 const BUCKETS_PARTIAL: &str =

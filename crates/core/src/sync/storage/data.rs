@@ -14,6 +14,7 @@
 //! maximum; when one would, or when an op supersedes a pending insert other than the last
 //! one, pending writes are flushed first (see [`Batch`]).
 
+use super::bulk;
 use crate::error::{Result, SqlResultExt};
 use crate::sync::batch::MultiInsert;
 use crate::sync::protocol::{DataLine, OpType, OplogEntry};
@@ -237,30 +238,40 @@ enum KeyState {
     Put(usize, u32),
 }
 
-/// Stored ops of `bucket` with `key`: (rowid, hash).
-fn find_stored(
-    conn: &Connection,
-    stmt: &mut Option<RawStatement>,
-    bucket: i64,
-    key: &str,
-) -> Result<Vec<(i64, u32)>> {
-    // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
-    let stmt = match stmt {
-        Some(stmt) => stmt,
-        slot => slot.insert(RawStatement::prepare(conn, FIND_KEY.to_string())?),
-    };
-    let mut found = Vec::new();
-    stmt.query(
-        |b| {
-            b.int(1, bucket);
-            b.text(2, Some(key));
-        },
-        |row| {
-            found.push((row.int(0), row.int(1) as u32));
-            Ok(())
-        },
-    )?;
-    Ok(found)
+/// Where a line finds the ops stored before it with a given key.
+enum Stored<'s, 'k> {
+    /// One lookup per key through the `(bucket, key)` index.
+    Index(&'s mut Option<RawStatement>),
+    /// Looked up up front for all keys of the line (bulk mode, see [`super::bulk`]); keys
+    /// absent have none.
+    Found(HashMap<&'k str, Vec<(i64, u32)>>),
+}
+
+impl Stored<'_, '_> {
+    /// Stored ops of `bucket` with `key`: (rowid, hash), in rowid order.
+    fn find(&mut self, conn: &Connection, bucket: i64, key: &str) -> Result<Vec<(i64, u32)>> {
+        let stmt = match self {
+            Stored::Found(found) => return Ok(found.remove(key).unwrap_or_default()),
+            Stored::Index(stmt) => stmt,
+        };
+        // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
+        let stmt = match stmt {
+            Some(stmt) => stmt,
+            slot => slot.insert(RawStatement::prepare(conn, FIND_KEY.to_string())?),
+        };
+        let mut found = Vec::new();
+        stmt.query(
+            |b| {
+                b.int(1, bucket);
+                b.text(2, Some(key));
+            },
+            |row| {
+                found.push((row.int(0), row.int(1) as u32));
+                Ok(())
+            },
+        )?;
+        Ok(found)
+    }
 }
 
 /// Records a REMOVE's row in `ps_updated_rows` (when it superseded an applied op).
@@ -282,28 +293,29 @@ fn clear(conn: &Connection, bucket: i64, op: &OplogEntry<'_>, totals: &mut Total
 }
 
 /// The ops of a line, with deferred, batched writes (see the module docs).
+#[allow(clippy::too_many_arguments)]
 fn batched(
     conn: &Connection,
-    statements: &mut HotStatements,
+    oplog: &mut Option<MultiInsert>,
+    stored: &mut Stored<'_, '_>,
     bucket: i64,
     ops: &[OplogEntry<'_>],
+    keys: &[Option<String>],
     max: i64,
     stored_before: bool,
     totals: &mut Totals,
 ) -> Result<()> {
-    let keys: Vec<Option<String>> = ops.iter().map(key_of).collect();
     // Whether ops stored before this line (and not cleared since) may hold a key. At a key's
     // first occurrence the table holds no row of the line with that key, so a lookup finds
     // exactly the stored ones.
     let mut stored_before = stored_before;
     let mut seen: HashMap<&str, KeyState, FastHash> =
         HashMap::with_capacity_and_hasher(ops.len(), FastHash::default());
-    let find_key = &mut statements.find_key;
     let mut batch = Batch {
         conn,
-        oplog: statements.oplog.get_or_insert_with(insert_ops),
+        oplog: oplog.get_or_insert_with(insert_ops),
         ops,
-        keys: &keys,
+        keys,
         bucket,
         max,
         deletes: Vec::new(),
@@ -320,7 +332,7 @@ fn batched(
                         Entry::Occupied(e) => e.into_mut(),
                         Entry::Vacant(e) => {
                             if stored_before {
-                                let found = find_stored(conn, find_key, bucket, key)?;
+                                let found = stored.find(conn, bucket, key)?;
                                 for &(rowid, _) in &found {
                                     batch.delete(rowid)?;
                                 }
@@ -453,18 +465,40 @@ pub(super) fn insert_line_with(
         opsum: 0,
         is_empty: last_applied == 0,
     };
+    let keys: Vec<Option<String>> = line.data.iter().map(key_of).collect();
+    let HotStatements {
+        oplog,
+        find_key,
+        bulk,
+        ..
+    } = statements;
+    let bulk = bulk::for_line(conn, bulk, max)?;
     if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
         one_by_one(conn, bucket, &line.data, &mut totals)?;
     } else {
+        let (mut stored, stored_before) = match bulk.as_deref() {
+            None => (Stored::Index(find_key), stored_before),
+            Some(_) if !stored_before => (Stored::Found(HashMap::new()), false),
+            Some(set) => {
+                let found = set.stored(conn, bucket, keys.iter().flatten().map(String::as_str))?;
+                let any = !found.is_empty();
+                (Stored::Found(found), any)
+            }
+        };
         batched(
             conn,
-            statements,
+            oplog,
+            &mut stored,
             bucket,
             &line.data,
+            &keys,
             max,
             stored_before,
             &mut totals,
         )?;
+    }
+    if let Some(set) = bulk {
+        set.add(bucket, keys.iter().flatten().map(String::as_str));
     }
     exec(
         conn,

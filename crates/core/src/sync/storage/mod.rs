@@ -6,6 +6,7 @@
 //! statements (`sync::stmt`, kept in [`HotStatements`]). Both are reset when their
 //! execution finishes, so none is left mid-step when a call returns.
 
+pub(crate) mod bulk;
 mod data;
 pub mod kv;
 pub mod subscriptions;
@@ -225,6 +226,8 @@ impl SyncStore for SqlStore<'_> {
     fn apply(&mut self, mode: ApplyMode<'_>, now: i64) -> Result<()> {
         let (conn, raw_tables) = (self.conn, self.raw_tables);
         let (cache, statements) = (&mut *self.raw_cache, &mut *self.statements);
+        // Applying reads ops by row: the indexes must exist.
+        bulk::leave(conn, &mut statements.bulk)?;
         self.state
             .while_syncing_local(|| apply::sync_local(conn, raw_tables, cache, statements, mode))?;
         apply::record_sync(conn, mode, now)

@@ -213,10 +213,24 @@ fn now_has_millisecond_resolution() {
 
 /// Batched writes of data lines leave exactly the database (rowids included) of writing one
 /// op at a time, on random lines full of repeated keys, CLEARs, applied buckets and gaps in
-/// the rowids.
+/// the rowids. Both with the oplog indexes and in bulk mode (without them).
 #[test]
 fn batched_lines_match_one_op_at_a_time() {
-    let (batched, single) = (db(), db());
+    batched_lines_match(false);
+    batched_lines_match(true);
+}
+
+fn batched_lines_match(indexed: bool) {
+    let (batched, single, kept) = (db(), db(), db());
+    for conn in [&batched, &single, &kept] {
+        if indexed {
+            // An oplog that is not empty when the sync starts keeps its indexes.
+            conn.execute_batch("INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (999, 1, 'x/y/null', 'x', 'y', NULL, 0)").unwrap();
+        }
+    }
+    // `kept` keeps its statements (and bulk mode's key set) from line to line; the others
+    // start each line afresh, so bulk mode rebuilds the set from the table every time.
+    let mut statements = crate::sync::statements::HotStatements::default();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut below = |n: u64| {
         seed ^= seed << 13;
@@ -283,6 +297,19 @@ fn batched_lines_match_one_op_at_a_time() {
                 conn.execute_batch(sql).unwrap();
             }
         }
+        super::data::insert_line_with(&kept, &mut statements, &line, json.len(), false).unwrap();
+        if let Some(sql) = side_effect {
+            kept.execute_batch(sql).unwrap();
+        }
         assert_eq!(dump(&batched), dump(&single), "round {round}: {json}");
+        assert_eq!(
+            dump(&kept),
+            dump(&single),
+            "round {round} (kept statements): {json}"
+        );
+        let version: i64 = kept
+            .query_row("SELECT max(id) FROM ps_migration", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, if indexed { 14 } else { 15 }, "round {round}");
     }
 }

@@ -1,0 +1,223 @@
+//! Bulk mode: an initial sync stores its ops without the two random-order indexes of
+//! `ps_oplog`, and builds them once, sorted, before the first apply (docs/storage.md).
+//!
+//! With random row ids every op of a line lands on a different leaf of `ps_oplog_row`
+//! `(row_type, row_id)` and of `ps_oplog_key` `(bucket, key)`. Once those indexes outgrow the
+//! page cache, each 1000-op line dirties about 1,800 pages, and as every line is its own
+//! transaction, all of them go to the WAL (and, past the autocheckpoint, to the database
+//! again) on every line: 15 kB written per op. Without the two indexes a line appends to the
+//! table and to the sequential `(bucket, op_id)` index only; `CREATE INDEX` later sorts once.
+//!
+//! What bulk mode changes, and what it keeps:
+//! - The rows of every table are exactly those of indexed mode; only the two indexes are
+//!   missing between the first data line of an empty `ps_oplog` and the next apply.
+//! - Supersedes need "stored ops of this bucket with this key". Instead of the key index,
+//!   [`KeySet`] keeps in memory a hash of every `(bucket, key)` stored; only keys whose hash
+//!   is present are looked up, all of a line's at once, by one pass over the bucket's ops.
+//!   The set may hold more than the table (rolled-back lines, deleted ops): that only costs
+//!   a lookup. It must never hold less, so it is trusted only while no other connection has
+//!   committed since it was last brought up to date (`PRAGMA data_version`), and otherwise
+//!   rebuilt from the table.
+//! - Interchange: entering bulk mode records schema version 15 in `ps_migration`, with a
+//!   down script that re-creates the indexes. A library that knows only version 14 (the
+//!   reference) runs it when it opens the database and continues in indexed mode; leaving
+//!   bulk mode runs the same statements, so the database is then at version 14 again,
+//!   identical to one written in indexed mode (`sqlite_master` text included).
+
+use crate::error::{Result, SqlResultExt};
+use crate::migrations::exec_script;
+use crate::sync::stmt::RawStatement;
+use rusqlite::Connection;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
+/// The schema version that marks bulk mode.
+pub const BULK_VERSION: i32 = 15;
+
+/// The down script of version 15, stored in `ps_migration` while in bulk mode (and compared
+/// byte for byte to recognise our marker). `IF NOT EXISTS`: SQLite stores the index text
+/// without it, so the indexes come back exactly as version 5 created them.
+pub const BULK_DOWN: &str = r#"[{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_row ON ps_oplog (row_type, row_id)"},{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_key ON ps_oplog (bucket, key)"},{"sql":"DELETE FROM ps_migration WHERE id >= 15"}]"#;
+
+/// Number of the two indexes present, the schema version, and its down script.
+const MODE: &str = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ps_oplog_row', 'ps_oplog_key')), (SELECT ifnull(max(id), 0) FROM ps_migration), EXISTS (SELECT 1 FROM ps_migration WHERE id = 15 AND down_migrations = ?1)";
+const DROP_INDEXES: &str = "DROP INDEX IF EXISTS ps_oplog_row; DROP INDEX IF EXISTS ps_oplog_key";
+const MARK: &str = "INSERT INTO ps_migration (id, down_migrations) VALUES (15, ?1)";
+/// Whether the database is at version 15 (and no higher) with our down script.
+const MARKED: &str = "SELECT EXISTS (SELECT 1 FROM ps_migration WHERE id = 15 AND down_migrations = ?1) AND NOT EXISTS (SELECT 1 FROM ps_migration WHERE id > 15)";
+const DATA_VERSION: &str = "PRAGMA data_version";
+/// Every stored key (rebuilding the [`KeySet`]).
+const ALL_KEYS: &str = "SELECT bucket, key FROM ps_oplog WHERE key IS NOT NULL";
+/// The stored ops of a bucket (through the `(bucket, op_id)` index).
+const BUCKET_OPS: &str = "SELECT rowid, key, hash FROM ps_oplog WHERE bucket = ?1 AND key IS NOT NULL";
+
+/// Hashes of the `(bucket, key)` of every op stored (and maybe more), see the module docs.
+pub struct KeySet {
+    hashes: HashSet<u64, Prehashed>,
+    hasher: foldhash::fast::RandomState,
+    /// `PRAGMA data_version` when the set was last known to cover the table.
+    data_version: i64,
+}
+
+/// The set's values are already hashes.
+#[derive(Default, Clone, Copy)]
+struct Prehashed;
+
+impl BuildHasher for Prehashed {
+    type Hasher = PrehashedHasher;
+    fn build_hasher(&self) -> PrehashedHasher {
+        PrehashedHasher(0)
+    }
+}
+
+struct PrehashedHasher(u64);
+
+impl std::hash::Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+impl KeySet {
+    fn empty(data_version: i64) -> Self {
+        Self {
+            hashes: HashSet::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            data_version,
+        }
+    }
+
+    fn hash(&self, bucket: i64, key: &str) -> u64 {
+        self.hasher.hash_one((bucket, key))
+    }
+
+    /// Reads every stored key.
+    fn rebuild(conn: &Connection, data_version: i64) -> Result<Self> {
+        let mut set = Self::empty(data_version);
+        let mut stmt = RawStatement::prepare(conn, ALL_KEYS.to_string())?;
+        stmt.query(
+            |_| {},
+            |row| {
+                if let Some(key) = row.text(1) {
+                    let h = set.hash(row.int(0), key);
+                    set.hashes.insert(h);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(set)
+    }
+
+    /// Notes the keys of a line as stored (after its writes).
+    pub fn add<'k>(&mut self, bucket: i64, keys: impl IntoIterator<Item = &'k str>) {
+        for key in keys {
+            let h = self.hash(bucket, key);
+            self.hashes.insert(h);
+        }
+    }
+
+    /// The stored ops `(rowid, hash)`, in rowid order, of those of `keys` that bucket
+    /// `bucket` may hold; keys absent from the result have none. One pass over the bucket's
+    /// ops when any key may be stored, none otherwise.
+    pub fn stored<'k>(
+        &self,
+        conn: &Connection,
+        bucket: i64,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<HashMap<&'k str, Vec<(i64, u32)>>> {
+        let mut found: HashMap<&'k str, Vec<(i64, u32)>> = keys
+            .into_iter()
+            .filter(|k| self.hashes.contains(&self.hash(bucket, k)))
+            .map(|k| (k, Vec::new()))
+            .collect();
+        if found.is_empty() {
+            return Ok(found);
+        }
+        let mut stmt = RawStatement::prepare(conn, BUCKET_OPS.to_string())?;
+        stmt.query(
+            |b| b.int(1, bucket),
+            |row| {
+                if let Some(ops) = row.text(1).and_then(|k| found.get_mut(k)) {
+                    ops.push((row.int(0), row.int(2) as u32));
+                }
+                Ok(())
+            },
+        )?;
+        found.retain(|_, ops| !ops.is_empty());
+        for ops in found.values_mut() {
+            ops.sort_unstable();
+        }
+        Ok(found)
+    }
+}
+
+fn data_version(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached(DATA_VERSION)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .sql_context(DATA_VERSION)
+}
+
+/// Decides the mode of a data line, entering bulk mode when `ps_oplog` is empty (`max_rowid`
+/// 0) at schema version 14. In bulk mode, returns the key set, brought up to date.
+pub fn for_line<'s>(
+    conn: &Connection,
+    slot: &'s mut Option<KeySet>,
+    max_rowid: i64,
+) -> Result<Option<&'s mut KeySet>> {
+    let (indexes, version, marked): (i64, i64, bool) = conn
+        .prepare_cached(MODE)
+        .and_then(|mut s| s.query_row([BULK_DOWN], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .sql_context(MODE)?;
+    let bulk = version == i64::from(BULK_VERSION) && marked;
+    if !bulk {
+        *slot = None;
+        if version != 14 || max_rowid != 0 {
+            return Ok(None);
+        }
+        // An empty oplog: the ops about to come are the whole of it, so build its indexes
+        // at the end, sorted, rather than one random leaf per op.
+        exec_script(conn, DROP_INDEXES)?;
+        conn.prepare_cached(MARK)
+            .and_then(|mut s| s.execute([BULK_DOWN]))
+            .sql_context(MARK)?;
+        *slot = Some(KeySet::empty(data_version(conn)?));
+    } else if indexes != 0 {
+        // Someone re-created them (by hand): they would be maintained for nothing.
+        exec_script(conn, DROP_INDEXES)?;
+    }
+    let version = data_version(conn)?;
+    match slot {
+        Some(set) if set.data_version == version => {}
+        // A new connection state, or another connection committed: what it wrote is unknown.
+        _ => *slot = Some(KeySet::rebuild(conn, version)?),
+    }
+    Ok(slot.as_mut())
+}
+
+/// Whether the database is in bulk mode: at version 15 with our down script.
+pub fn is_bulk(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached(MARKED)
+        .and_then(|mut s| s.query_row([BULK_DOWN], |r| r.get(0)))
+        .sql_context(MARKED)
+}
+
+/// Leaves bulk mode (before anything that reads `ps_oplog` by row or key, i.e. an apply):
+/// builds the indexes and goes back to version 14. Nothing to do in indexed mode.
+pub fn leave(conn: &Connection, slot: &mut Option<KeySet>) -> Result<()> {
+    *slot = None;
+    if !is_bulk(conn)? {
+        return Ok(());
+    }
+    for step in serde_json::from_str::<Vec<serde_json::Value>>(BULK_DOWN).expect("valid JSON") {
+        exec_script(conn, step["sql"].as_str().expect("sql text"))?;
+    }
+    Ok(())
+}
