@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 /// CPU time (user + system) of the calling thread: unlike wall-clock time, barely affected by
 /// other processes competing for the cores.
-pub fn thread_cpu_time() -> Duration {
+pub(crate) fn thread_cpu_time() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
@@ -17,7 +17,7 @@ pub fn thread_cpu_time() -> Duration {
 }
 
 /// Seconds on CLOCK_MONOTONIC (the clock `perf record -k CLOCK_MONOTONIC` stamps samples with).
-pub fn monotonic() -> f64 {
+pub(crate) fn monotonic() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -64,7 +64,7 @@ impl Snapshot {
 
 /// The cost of the measured part of one run.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Cost {
+pub(crate) struct Cost {
     pub wall: Duration,
     pub cpu: Duration,
     pub read: u64,
@@ -75,7 +75,7 @@ pub struct Cost {
 }
 
 /// Measures `f`: resets the kernel's peak-RSS mark first, so the peak is this run's.
-pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
+pub(crate) fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
     // Writing 5 resets VmHWM to the current RSS (Linux >= 4.0); ignored where unsupported.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = Snapshot::take();

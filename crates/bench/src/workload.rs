@@ -9,12 +9,12 @@ use rand::{Rng, SeedableRng};
 use rusqlite::types::Value;
 use serde_json::json;
 
-pub const BUCKETS: usize = 10;
-pub const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","type":"TEXT"},{"name":"description","type":"TEXT"},{"name":"group_id","type":"TEXT"},{"name":"n","type":"INTEGER"},{"name":"r","type":"REAL"}]}]}"#;
+pub(crate) const BUCKETS: usize = 10;
+pub(crate) const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"name","type":"TEXT"},{"name":"description","type":"TEXT"},{"name":"group_id","type":"TEXT"},{"name":"n","type":"INTEGER"},{"name":"r","type":"REAL"}]}]}"#;
 
 /// How row ids are made.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
-pub enum Ids {
+pub(crate) enum Ids {
     /// Random UUIDv4, as apps generate them.
     Uuid,
     /// `b{bucket}-{i}`: sorted by insertion order, the cheap case for B-trees.
@@ -22,14 +22,14 @@ pub enum Ids {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     Json,
     Bson,
 }
 
 /// One step of a workload, run in its own `BEGIN IMMEDIATE … COMMIT` as SDKs do.
 #[derive(Clone)]
-pub enum Step {
+pub(crate) enum Step {
     /// `SELECT powersync_control(op, payload)`.
     Control { op: &'static str, payload: Value },
     /// A local write through the app's view.
@@ -38,13 +38,13 @@ pub enum Step {
 
 /// A step with what it is, for `--breakdown`: the command, the line type of a line, or the SQL.
 #[derive(Clone)]
-pub struct Call {
+pub(crate) struct Call {
     pub step: Step,
     pub kind: String,
 }
 
 /// A workload: steps to set up (not measured) and steps to measure.
-pub struct Workload {
+pub(crate) struct Workload {
     pub name: String,
     pub ops: usize,
     pub setup: Vec<Call>,
@@ -53,7 +53,7 @@ pub struct Workload {
     pub floor: Option<Vec<(String, String)>>,
 }
 
-pub fn bucket_name(b: usize) -> String {
+pub(crate) fn bucket_name(b: usize) -> String {
     format!("items_by_group[\"g{b}\"]")
 }
 
@@ -98,13 +98,13 @@ fn row(n: usize, version: usize) -> String {
 }
 
 /// Generates row ids, deterministically for a given seed.
-pub struct IdGen {
+pub(crate) struct IdGen {
     ids: Ids,
     rng: StdRng,
 }
 
 impl IdGen {
-    pub fn new(ids: Ids, seed: u64) -> Self {
+    pub(crate) fn new(ids: Ids, seed: u64) -> Self {
         IdGen {
             ids,
             rng: StdRng::seed_from_u64(seed),
@@ -123,7 +123,7 @@ impl IdGen {
 
 /// An initial sync of `ops` rows over the buckets: the lines, per-bucket checksums and ids, the
 /// last op id, and the rows written.
-pub struct InitialSync {
+pub(crate) struct InitialSync {
     pub calls: Vec<Call>,
     pub checksums: Vec<u32>,
     pub ids: Vec<Vec<String>>,
@@ -131,7 +131,7 @@ pub struct InitialSync {
     pub rows: Vec<(String, String)>,
 }
 
-pub fn initial_sync(encoding: Encoding, ids: Ids, ops: usize, per_line: usize) -> InitialSync {
+pub(crate) fn initial_sync(encoding: Encoding, ids: Ids, ops: usize, per_line: usize) -> InitialSync {
     let mut gen = IdGen::new(ids, ops as u64);
     let mut checksums = vec![0u32; BUCKETS];
     let mut bucket_ids = vec![Vec::new(); BUCKETS];
@@ -190,7 +190,7 @@ fn checkpoint(encoding: Encoding, last: usize, checksums: &[u32], count: usize) 
     )
 }
 
-pub fn start_call() -> Call {
+pub(crate) fn start_call() -> Call {
     Call {
         step: Step::Control {
             op: "start",
@@ -203,7 +203,7 @@ pub fn start_call() -> Call {
 }
 
 /// Initial syncs of each size, JSON and BSON.
-pub fn initial_syncs(sizes: &[usize], ids: Ids, per_line: usize) -> Vec<Workload> {
+pub(crate) fn initial_syncs(sizes: &[usize], ids: Ids, per_line: usize) -> Vec<Workload> {
     let mut out = Vec::new();
     for &ops in sizes {
         for encoding in [Encoding::Json, Encoding::Bson] {
@@ -231,7 +231,7 @@ pub fn initial_syncs(sizes: &[usize], ids: Ids, per_line: usize) -> Vec<Workload
 }
 
 /// 100 checkpoints of 100 changed rows each over a database of `base` synced rows.
-pub fn incremental(base: usize, ids: Ids, per_line: usize) -> Workload {
+pub(crate) fn incremental(base: usize, ids: Ids, per_line: usize) -> Workload {
     let sync = initial_sync(Encoding::Json, ids, base, per_line);
     let (mut checksums, mut op_id) = (sync.checksums, sync.last_op);
     let mut setup = vec![start_call()];
@@ -277,7 +277,7 @@ pub fn incremental(base: usize, ids: Ids, per_line: usize) -> Workload {
 
 /// Local writes through the view, one per transaction: `n / 2` inserts, then `n / 2` updates
 /// of random rows among them. Runs on a database with `base` synced rows.
-pub fn local_writes(n: usize, base: usize, ids: Ids, per_line: usize) -> Workload {
+pub(crate) fn local_writes(n: usize, base: usize, ids: Ids, per_line: usize) -> Workload {
     const INSERT: &str =
         "INSERT INTO items (id, name, description, group_id, n, r) VALUES (?, ?, ?, ?, ?, ?)";
     const UPDATE: &str = "UPDATE items SET description = ?2, n = ?3 WHERE id = ?1";

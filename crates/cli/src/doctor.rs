@@ -6,7 +6,7 @@ use rusqlite::{Connection, OpenFlags};
 
 /// Arguments of `powersync doctor`.
 #[derive(clap::Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Database file to check (opened read-only unless `--fix` is given).
     database: std::path::PathBuf,
     /// Repair what can be repaired without losing data (never touches `ps_crud`), in one
@@ -16,7 +16,7 @@ pub struct DoctorArgs {
 }
 
 /// Runs the checks (and repairs). Exits with status 1 when problems remain.
-pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let path = &args.database;
     if !path.exists() {
         anyhow::bail!("{}: no such file", path.display());

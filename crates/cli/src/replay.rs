@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// Arguments of `powersync replay`.
 #[derive(clap::Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Recorded sync lines: `.ndjson`/`.jsonl` (JSON text lines) or `.bson` (BSON documents).
     input: PathBuf,
     /// Database file (default: a temporary in-memory database).
@@ -40,7 +40,7 @@ pub struct ReplayArgs {
 
 /// Encoding of the input file.
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq, Debug)]
-pub enum Format {
+pub(crate) enum Format {
     /// One JSON sync line per text line.
     Ndjson,
     /// Concatenated BSON documents.
@@ -53,7 +53,7 @@ enum Line<'a> {
 }
 
 /// Runs the replay.
-pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let conn = open(&args.db, args.extension.as_deref())?;
     let schema_json = match &args.schema {
         Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?),

@@ -8,7 +8,7 @@ use std::io::Read;
 
 /// Arguments of `powersync sql`.
 #[derive(clap::Args)]
-pub struct SqlArgs {
+pub(crate) struct SqlArgs {
     /// Database file (`:memory:` for a temporary one).
     database: String,
     /// Schema JSON file to apply with `powersync_replace_schema` before running the SQL.
@@ -19,7 +19,7 @@ pub struct SqlArgs {
 }
 
 /// Opens the database and runs every statement, printing result rows.
-pub fn run(args: SqlArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: SqlArgs) -> anyhow::Result<()> {
     let conn = open(&args.database)?;
     if let Some(path) = &args.schema {
         apply_schema(&conn, path)?;
@@ -38,14 +38,14 @@ pub fn run(args: SqlArgs) -> anyhow::Result<()> {
 }
 
 /// Opens `path` with PowerSync registered.
-pub fn open(path: &str) -> anyhow::Result<Connection> {
+pub(crate) fn open(path: &str) -> anyhow::Result<Connection> {
     let conn = Connection::open(path).with_context(|| format!("opening {path}"))?;
     powersync_core::register(&conn).context("registering PowerSync")?;
     Ok(conn)
 }
 
 /// Runs `powersync_replace_schema` with the contents of `path` in its own transaction.
-pub fn apply_schema(conn: &Connection, path: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn apply_schema(conn: &Connection, path: &std::path::Path) -> anyhow::Result<()> {
     let json = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let tx = conn.unchecked_transaction()?;
     tx.query_row("SELECT powersync_replace_schema(?)", [json], |_| Ok(()))

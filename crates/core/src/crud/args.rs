@@ -11,14 +11,14 @@ use std::marker::PhantomData;
 
 /// One argument of an xUpdate call.
 #[derive(Clone, Copy)]
-pub struct Arg<'a> {
+pub(super) struct Arg<'a> {
     value: *mut ffi::sqlite3_value,
     phantom: PhantomData<&'a ()>,
 }
 
 impl<'a> Arg<'a> {
     /// Argument `i` of the xUpdate call's `values`.
-    pub fn of(values: &'a [*mut ffi::sqlite3_value], i: usize) -> Self {
+    pub(super) fn of(values: &'a [*mut ffi::sqlite3_value], i: usize) -> Self {
         Self {
             value: values[i],
             phantom: PhantomData,
@@ -26,13 +26,13 @@ impl<'a> Arg<'a> {
     }
 
     /// `sqlite3_value_type` (read it before any text conversion of the same value).
-    pub fn value_type(self) -> c_int {
+    pub(super) fn value_type(self) -> c_int {
         // SAFETY: a protected value valid for the duration of the xUpdate call ('a).
         unsafe { ffi::sqlite3_value_type(self.value) }
     }
 
     /// `sqlite3_value_text`: the value converted to text, `None` for NULL.
-    pub fn text(self) -> Option<&'a [u8]> {
+    pub(super) fn text(self) -> Option<&'a [u8]> {
         // SAFETY: as in `value_type`; the buffer stays valid until the value is converted
         // again, and each argument is converted to text at most once per write.
         unsafe {
@@ -46,7 +46,7 @@ impl<'a> Arg<'a> {
     }
 
     /// The text if the value is TEXT, else `None` (the reference's "raw JSON" columns).
-    pub fn text_if_text(self) -> Option<&'a [u8]> {
+    pub(super) fn text_if_text(self) -> Option<&'a [u8]> {
         if self.value_type() == ffi::SQLITE_TEXT {
             self.text()
         } else {
@@ -55,7 +55,7 @@ impl<'a> Arg<'a> {
     }
 
     /// `sqlite3_value_int`.
-    pub fn int(self) -> i32 {
+    pub(super) fn int(self) -> i32 {
         // SAFETY: as in `value_type`.
         unsafe { ffi::sqlite3_value_int(self.value) }
     }
@@ -63,7 +63,7 @@ impl<'a> Arg<'a> {
 
 /// Binds optional text bytes (possibly not valid UTF-8, as SQLite allows) as TEXT or NULL,
 /// like `sqlite3_bind_text` with a possibly-NULL pointer.
-pub struct TextBytes<'a>(pub Option<&'a [u8]>);
+pub(super) struct TextBytes<'a>(pub Option<&'a [u8]>);
 
 impl ToSql for TextBytes<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

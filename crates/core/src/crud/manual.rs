@@ -9,7 +9,7 @@ use std::ffi::CStr;
 
 /// The manual CRUD table's behaviour.
 #[derive(Debug, Default)]
-pub struct Manual;
+pub(super) struct Manual;
 
 /// Inserts the entry verbatim, except that empty PATCHes are dropped when the table has
 /// `ignore_empty_update` (bit 16). The emptiness test is JSON-aware, unlike the simple

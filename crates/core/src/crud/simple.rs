@@ -13,7 +13,7 @@ use std::ffi::CStr;
 
 /// The simple CRUD table's behaviour.
 #[derive(Debug, Default)]
-pub struct Simple;
+pub(super) struct Simple;
 
 /// `options` bit: skip PATCHes whose data is exactly `{}`.
 const IGNORE_EMPTY_UPDATE: i32 = 16;

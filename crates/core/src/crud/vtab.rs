@@ -11,7 +11,7 @@ use std::ffi::CStr;
 use std::sync::{Arc, MutexGuard};
 
 /// What differs between the simple and the manual CRUD table.
-pub trait CrudMode: Default + 'static {
+pub(super) trait CrudMode: Default + 'static {
     /// The exact `declare_vtab` statement.
     const SCHEMA: &'static CStr;
 
@@ -22,13 +22,13 @@ pub trait CrudMode: Default + 'static {
 
 /// The column values of one xUpdate insert.
 #[derive(Clone, Copy)]
-pub struct Columns<'a> {
+pub(super) struct Columns<'a> {
     args: &'a [*mut ffi::sqlite3_value],
 }
 
 impl<'a> Columns<'a> {
     /// Column `i` in declaration order.
-    pub fn get(self, i: usize) -> Arg<'a> {
+    pub(super) fn get(self, i: usize) -> Arg<'a> {
         // argv[0] is the old rowid (NULL), argv[1] the new rowid, then the columns.
         Arg::of(self.args, i + 2)
     }
@@ -36,7 +36,7 @@ impl<'a> Columns<'a> {
 
 /// The CRUD transaction a table takes part in.
 #[derive(Debug)]
-pub struct ActiveTx {
+pub(super) struct ActiveTx {
     /// The `tx_id` of rows written in this transaction.
     pub id: i64,
     /// Whether this table allocated `id` (and must clear the shared state at the end).
@@ -46,7 +46,7 @@ pub struct ActiveTx {
 }
 
 /// One connection's instance of a CRUD virtual table.
-pub struct CrudTab<M: CrudMode> {
+pub(super) struct CrudTab<M: CrudMode> {
     /// Non-owning handle on the table's connection, caching our prepared statements (they
     /// are finalized when SQLite disconnects the table, before closing the connection).
     conn: Connection,

@@ -1,6 +1,6 @@
 //! Internal schema migrations (versions 1..14, up and down): `powersync_init()`,
-//! `powersync_test_migration(n)` and `powersync_drop_view(name)`. Spec: schema-and-crud §3–§4,
-//! Appendix A.
+//! `powersync_test_migration(n)` and `powersync_drop_view(name)`. See docs/sql-surface.md#internal-tables,
+//! docs/sql-surface.md#down-migrations.
 //!
 //! Compatibility hinges on two things, both checked against the reference by
 //! `tests/migrations.rs`:

@@ -95,7 +95,7 @@ fn direct_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
 /// names start with `ps_view_delete`, `ps_view_insert` and `ps_view_update`, each kind
 /// joined with `;\n` in descending name order (so extra triggers of a kind make the set
 /// differ from the generated one).
-pub fn existing_views(
+pub(super) fn existing_views(
     conn: &Connection,
     tables: &[ExistingTable],
 ) -> Result<BTreeMap<String, ViewDefinition>> {

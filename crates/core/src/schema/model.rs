@@ -115,7 +115,7 @@ pub fn internal_name(name: &str, local_only: bool) -> String {
 
 /// Maps a data table name back to (public name, local-only); `None` for other `ps_data_*`
 /// names.
-pub fn parse_internal_name(internal: &str) -> Option<(&str, bool)> {
+pub(super) fn parse_internal_name(internal: &str) -> Option<(&str, bool)> {
     if let Some(name) = internal.strip_prefix("ps_data_local__") {
         Some((name, true))
     } else {

@@ -111,7 +111,7 @@ pub fn generate_raw_table_trigger(
 
 /// An AFTER trigger recording local writes on a real table (raw or direct) in the CRUD
 /// queue.
-pub struct AfterWriteTrigger<'a> {
+pub(super) struct AfterWriteTrigger<'a> {
     /// Name of the trigger.
     pub trigger_name: &'a str,
     /// The table it fires on.
@@ -129,7 +129,7 @@ pub struct AfterWriteTrigger<'a> {
 }
 
 /// The SQL of an [`AfterWriteTrigger`]; empty when it would have no statement.
-pub fn after_write_trigger(t: &AfterWriteTrigger<'_>) -> Result<String> {
+pub(super) fn after_write_trigger(t: &AfterWriteTrigger<'_>) -> Result<String> {
     let (columns, flags, write) = (t.columns, t.options.flags, t.write);
     let mut sql = format!(
         "CREATE TRIGGER {} AFTER {} ON {} FOR EACH ROW WHEN NOT powersync_in_sync_operation()",
@@ -227,7 +227,7 @@ pub fn after_write_trigger(t: &AfterWriteTrigger<'_>) -> Result<String> {
 }
 
 /// Registers `powersync_create_raw_table_crud_trigger`.
-pub fn register(conn: &Connection) -> Result<()> {
+pub(super) fn register(conn: &Connection) -> Result<()> {
     sql_fn::register(conn, "powersync_create_raw_table_crud_trigger", 3, 0, |call| {
         let table = RawTable::from_json(&super::arg_text(call, 0))?;
         let trigger_name = call.text_lossy(1);

@@ -23,12 +23,12 @@ pub fn quote_string(text: &str) -> String {
 
 /// The JSON path literal of a column: `'$.name'` (no escaping of `.` or `[`, as in the
 /// reference).
-pub fn quote_json_path(column: &str) -> String {
+pub(super) fn quote_json_path(column: &str) -> String {
     quote_string(&format!("$.{column}"))
 }
 
 /// `CAST(json_extract(data, '$.c') as type)`.
-pub fn extract_column(column: &str, type_name: &str) -> String {
+pub(super) fn extract_column(column: &str, type_name: &str) -> String {
     format!(
         "CAST(json_extract(data, {}) as {type_name})",
         quote_json_path(column)
@@ -37,7 +37,7 @@ pub fn extract_column(column: &str, type_name: &str) -> String {
 
 /// `json_object('c1', powersync_strip_subtype(P."c1"), ...)` over `columns`, split into
 /// `powersync_json_merge(json_object(..50 columns..), ...)` above 50 columns.
-pub fn json_object_fragment<'a>(
+pub(super) fn json_object_fragment<'a>(
     prefix: &str,
     columns: impl ExactSizeIterator<Item = &'a str>,
 ) -> Result<String> {
@@ -76,21 +76,21 @@ pub fn json_object_fragment<'a>(
 }
 
 /// `SELECT CASE ... RAISE (FAIL, 'id is required') ...` for inserts into synced views.
-pub const ID_CHECK: &str = "SELECT CASE WHEN (NEW.id IS NULL) THEN RAISE (FAIL, 'id is required') WHEN (typeof(NEW.id) != 'text') THEN RAISE (FAIL, 'id should be text') END;\n";
+pub(super) const ID_CHECK: &str = "SELECT CASE WHEN (NEW.id IS NULL) THEN RAISE (FAIL, 'id is required') WHEN (typeof(NEW.id) != 'text') THEN RAISE (FAIL, 'id should be text') END;\n";
 
 /// Rejects updates that change the id (INSTEAD OF triggers of views: nothing was written
 /// yet, so `FAIL` suffices).
-pub const ID_UNCHANGED_CHECK: &str =
+pub(super) const ID_UNCHANGED_CHECK: &str =
     "SELECT CASE WHEN (OLD.id != NEW.id) THEN RAISE (FAIL, 'Cannot update id') END;\n";
 
 /// Rejects updates that change the id in AFTER triggers (raw and direct tables): `ABORT`
 /// also reverts the row change that already happened, and the statement's earlier rows.
-pub const ID_UNCHANGED_CHECK_ABORT: &str =
+pub(super) const ID_UNCHANGED_CHECK_ABORT: &str =
     "SELECT CASE WHEN (OLD.id != NEW.id) THEN RAISE (ABORT, 'Cannot update id') END;\n";
 
 /// One `INSERT INTO powersync_crud(...)` line; optional columns are added in the fixed
 /// order `data, old_values, metadata, options`.
-pub struct CrudInsert<'a> {
+pub(super) struct CrudInsert<'a> {
     /// `PUT`, `PATCH` or `DELETE`.
     pub op: &'a str,
     /// `NEW.id` or `OLD.id`.
@@ -109,7 +109,7 @@ pub struct CrudInsert<'a> {
 
 impl CrudInsert<'_> {
     /// The statement, ending with `;\n`.
-    pub fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         let mut columns = String::from("op,id,type");
         let mut values = format!("'{}', {}, {}", self.op, self.id, quote_string(self.type_name));
         let mut add = |column: &str, value: &str| {
@@ -135,7 +135,7 @@ impl CrudInsert<'_> {
 }
 
 /// Runs one or more statements like `sqlite3_exec`, reporting failures with the SQL text.
-pub fn exec(conn: &Connection, sql: &str) -> Result<()> {
+pub(super) fn exec(conn: &Connection, sql: &str) -> Result<()> {
     // The reference converts statements to C strings first and fails on embedded NULs.
     if let Some(position) = sql.find('\0') {
         return Err(PowerSyncError::NulInString(position));

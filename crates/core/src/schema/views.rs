@@ -73,7 +73,7 @@ impl ViewDefinition {
 }
 
 /// `ps_view_{insert,update,delete}_<table>`: the names of a direct table's triggers.
-pub fn direct_trigger_name(table: &str, write: WriteType) -> String {
+pub(super) fn direct_trigger_name(table: &str, write: WriteType) -> String {
     let kind = match write {
         WriteType::Insert => "insert",
         WriteType::Update => "update",
@@ -84,7 +84,7 @@ pub fn direct_trigger_name(table: &str, write: WriteType) -> String {
 
 /// Marks indexes of direct tables (and any index containing it) as PowerSync's: indexes of
 /// JSON tables are recognised by their `ps_data_` prefix instead.
-pub const MANAGED_INDEX_MARKER: &str = "/* ps-managed */";
+pub(super) const MANAGED_INDEX_MARKER: &str = "/* ps-managed */";
 
 /// `CREATE INDEX "{internal}__{index}" ON "{internal}"(...)` and the index name. Direct
 /// tables index their plain columns (declared types are ignored) and carry
@@ -327,7 +327,7 @@ impl<'a> Generator<'a> {
 
 /// `OLDV` of docs/sql-surface.md#sql-fragments: the old values of `columns`, or (for `PATCH` with
 /// `include_old_only_when_changed`) only of those that changed.
-pub fn old_values_expression(columns: &[&str], only_changed: bool) -> Result<String> {
+pub(super) fn old_values_expression(columns: &[&str], only_changed: bool) -> Result<String> {
     let old = json_object_fragment("OLD", columns.iter().copied())?;
     if only_changed {
         let new = json_object_fragment("NEW", columns.iter().copied())?;

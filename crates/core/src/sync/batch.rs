@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 /// The statements of one multi-row insert, for each chunk size (prepared on first use).
-pub struct MultiInsert {
+pub(crate) struct MultiInsert {
     /// Chunk sizes, largest first, ending with 1; a batch is split greedily.
     chunks: &'static [usize],
     /// One text per chunk size.
@@ -32,7 +32,7 @@ pub struct MultiInsert {
 
 /// A failed [`MultiInsert::insert_rows`]: the error, and the index of the row whose one-row
 /// statement failed (`None` when a multi-row statement failed without replay).
-pub struct InsertFailure {
+pub(crate) struct InsertFailure {
     /// What SQLite reported.
     pub error: PowerSyncError,
     /// The failing row.
@@ -49,7 +49,7 @@ impl MultiInsert {
     /// the failing chunk can be replayed one row at a time to stop at the same row, with the
     /// same error and the same rows written before it as without batching. Statements whose
     /// failures keep earlier rows (`OR FAIL`) must not replay.
-    pub fn new(
+    pub(crate) fn new(
         single: String,
         prefix: &str,
         row: &str,
@@ -110,7 +110,7 @@ impl MultiInsert {
     /// failing one, an ABORTed statement none). For batches whose statements differ from the
     /// reference's row-by-row statement: the replayed row then fails with the reference's
     /// statement text and error, with the same rows written before it.
-    pub fn with_replay_statement(mut self, single: String) -> Self {
+    pub(crate) fn with_replay_statement(mut self, single: String) -> Self {
         self.replay = true;
         self.replay_sql = Some(single);
         self
@@ -118,7 +118,7 @@ impl MultiInsert {
 
     /// Inserts `rows` (in order). `shared` binds the shared parameters; `bind_row(i, k)`
     /// returns the `k`-th (0-based) parameter of row `i`.
-    pub fn insert<'v>(
+    pub(crate) fn insert<'v>(
         &mut self,
         conn: &Connection,
         rows: usize,
@@ -130,7 +130,7 @@ impl MultiInsert {
     }
 
     /// Like [`Self::insert`], telling which row failed.
-    pub fn insert_rows<'v>(
+    pub(crate) fn insert_rows<'v>(
         &mut self,
         conn: &Connection,
         rows: usize,

@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 /// A prepared statement, finalized on drop.
-pub struct RawStatement {
+pub(crate) struct RawStatement {
     stmt: NonNull<ffi::sqlite3_stmt>,
     db: *mut ffi::sqlite3,
     sql: String,
@@ -29,7 +29,7 @@ unsafe impl Send for RawStatement {}
 
 /// The parameters of one execution. Values borrowed for `'v` stay bound (without copies)
 /// until the execution ends.
-pub struct Bind<'s, 'v> {
+pub(crate) struct Bind<'s, 'v> {
     stmt: &'s RawStatement,
     error: c_int,
     _values: PhantomData<&'v [u8]>,
@@ -37,7 +37,7 @@ pub struct Bind<'s, 'v> {
 
 impl<'v> Bind<'_, 'v> {
     /// Binds parameter `index` (1-based).
-    pub fn value(&mut self, index: usize, value: ValueRef<'v>) {
+    pub(crate) fn value(&mut self, index: usize, value: ValueRef<'v>) {
         let stmt = self.stmt.stmt.as_ptr();
         let i = index as c_int;
         // SAFETY: `stmt` is a live statement. Text and blobs are bound as SQLITE_STATIC: they
@@ -71,12 +71,12 @@ impl<'v> Bind<'_, 'v> {
     }
 
     /// Binds an integer.
-    pub fn int(&mut self, index: usize, value: i64) {
+    pub(crate) fn int(&mut self, index: usize, value: i64) {
         self.value(index, ValueRef::Integer(value));
     }
 
     /// Binds text, or NULL for `None`.
-    pub fn text(&mut self, index: usize, value: Option<&'v str>) {
+    pub(crate) fn text(&mut self, index: usize, value: Option<&'v str>) {
         self.value(
             index,
             value.map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
@@ -85,19 +85,19 @@ impl<'v> Bind<'_, 'v> {
 }
 
 /// The current row of a query run with [`RawStatement::query`].
-pub struct Row<'s> {
+pub(crate) struct Row<'s> {
     stmt: &'s RawStatement,
 }
 
 impl Row<'_> {
     /// Column `index` (0-based) as an integer (SQLite's conversion).
-    pub fn int(&self, index: usize) -> i64 {
+    pub(crate) fn int(&self, index: usize) -> i64 {
         // SAFETY: the statement is live and positioned on a row.
         unsafe { ffi::sqlite3_column_int64(self.stmt.stmt.as_ptr(), index as c_int) }
     }
 
     /// Column `index` (0-based) if it is text (invalid UTF-8 reads as empty), else `None`.
-    pub fn text(&self, index: usize) -> Option<&str> {
+    pub(crate) fn text(&self, index: usize) -> Option<&str> {
         let stmt = self.stmt.stmt.as_ptr();
         let i = index as c_int;
         // SAFETY: the statement is live and positioned on a row; the text pointer stays
@@ -119,7 +119,7 @@ impl Row<'_> {
 
 impl RawStatement {
     /// Prepares `sql` on `conn` (flagged persistent: it is kept for many executions).
-    pub fn prepare(conn: &Connection, sql: String) -> Result<Self> {
+    pub(crate) fn prepare(conn: &Connection, sql: String) -> Result<Self> {
         // SAFETY: the handle is the live connection behind `conn`.
         let db = unsafe { conn.handle() };
         let mut stmt = std::ptr::null_mut();
@@ -144,12 +144,12 @@ impl RawStatement {
     }
 
     /// Binds parameters with `bind`, runs the statement to completion and resets it.
-    pub fn execute<'v>(&mut self, bind: impl FnOnce(&mut Bind<'_, 'v>)) -> Result<()> {
+    pub(crate) fn execute<'v>(&mut self, bind: impl FnOnce(&mut Bind<'_, 'v>)) -> Result<()> {
         self.query(bind, |_| Ok(()))
     }
 
     /// Like [`Self::execute`], calling `row` for each result row.
-    pub fn query<'v>(
+    pub(crate) fn query<'v>(
         &mut self,
         bind: impl FnOnce(&mut Bind<'_, 'v>),
         mut row: impl FnMut(&Row<'_>) -> Result<()>,

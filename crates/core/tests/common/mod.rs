@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The workspace root.
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
@@ -20,12 +20,12 @@ pub fn workspace_root() -> PathBuf {
 
 /// The reference's recorded sync sessions (two sessions recorded from the reference binary, kept in
 /// the repository so the tests do not depend on anything outside it).
-pub fn golden_dir() -> PathBuf {
+pub(crate) fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
 }
 
 /// Path of the reference extension, building it on first use. `None` if unavailable.
-pub fn reference_path() -> Option<PathBuf> {
+pub(crate) fn reference_path() -> Option<PathBuf> {
     static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
     PATH.get_or_init(|| {
         if let Ok(p) = std::env::var("POWERSYNC_REFERENCE") {
@@ -49,7 +49,7 @@ pub fn reference_path() -> Option<PathBuf> {
 
 /// Which implementation a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Impl {
+pub(crate) enum Impl {
     /// Ours, registered through `powersync_core::register`.
     Ours,
     /// The reference binary, loaded as an extension.
@@ -57,14 +57,14 @@ pub enum Impl {
 }
 
 /// Opens an in-memory connection with our implementation registered.
-pub fn open_ours() -> Connection {
+pub(crate) fn open_ours() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     powersync_core::register(&conn).unwrap();
     conn
 }
 
 /// Opens an in-memory connection with the reference loaded, if available.
-pub fn open_reference() -> Option<Connection> {
+pub(crate) fn open_reference() -> Option<Connection> {
     let path = reference_path()?;
     let conn = Connection::open_in_memory().unwrap();
     load_extension(&conn, &path);
@@ -72,7 +72,7 @@ pub fn open_reference() -> Option<Connection> {
 }
 
 /// Opens a connection for `which` (panics if the reference is unavailable).
-pub fn open(which: Impl) -> Connection {
+pub(crate) fn open(which: Impl) -> Connection {
     match which {
         Impl::Ours => open_ours(),
         Impl::Reference => open_reference().expect("reference unavailable"),
@@ -80,7 +80,7 @@ pub fn open(which: Impl) -> Connection {
 }
 
 /// Opens a file database for `which`.
-pub fn open_file(which: Impl, path: &std::path::Path) -> Connection {
+pub(crate) fn open_file(which: Impl, path: &std::path::Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     match which {
         Impl::Ours => powersync_core::register(&conn).unwrap(),
@@ -90,7 +90,7 @@ pub fn open_file(which: Impl, path: &std::path::Path) -> Connection {
 }
 
 /// Loads a SQLite extension library into `conn`.
-pub fn load_extension(conn: &Connection, path: &std::path::Path) {
+pub(crate) fn load_extension(conn: &Connection, path: &std::path::Path) {
     // SAFETY: test-only loading of a trusted extension library.
     unsafe {
         let _guard = rusqlite::LoadExtensionGuard::new(conn).unwrap();
@@ -99,7 +99,7 @@ pub fn load_extension(conn: &Connection, path: &std::path::Path) {
 }
 
 /// Both implementations, or `None` (after a loud skip message) when the reference is missing.
-pub fn both() -> Option<(Connection, Connection)> {
+pub(crate) fn both() -> Option<(Connection, Connection)> {
     let reference = open_reference()?;
     Some((open_ours(), reference))
 }
@@ -107,7 +107,7 @@ pub fn both() -> Option<(Connection, Connection)> {
 /// Records the number of cases a differential suite compared. Test output is captured for
 /// passing tests, so the line also goes to `target/differential-cases.txt`, which
 /// `scripts/test.sh` prints at the end of the run.
-pub fn report(suite: &str, cases: usize) {
+pub(crate) fn report(suite: &str, cases: usize) {
     use std::io::Write;
     let line = format!("differential suite {suite}: {cases} cases compared, 0 differences");
     println!("{line}");
@@ -118,7 +118,7 @@ pub fn report(suite: &str, cases: usize) {
 }
 
 /// All rows of `sqlite_master` except internal sqlite objects, ordered by type and name.
-pub fn master(conn: &Connection) -> Vec<(String, String, String, Option<String>)> {
+pub(crate) fn master(conn: &Connection) -> Vec<(String, String, String, Option<String>)> {
     let mut stmt = conn
         .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
         .unwrap();
@@ -129,7 +129,7 @@ pub fn master(conn: &Connection) -> Vec<(String, String, String, Option<String>)
 }
 
 /// Runs a query and returns all values, row by row.
-pub fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
+pub(crate) fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
     let mut stmt = conn.prepare(sql).unwrap();
     let n = stmt.column_count();
     stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
@@ -139,7 +139,7 @@ pub fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
 }
 
 /// The (extended code, message) of an SQLite error, or `None` on success.
-pub fn error_of<T>(result: rusqlite::Result<T>) -> Option<(i32, String)> {
+pub(crate) fn error_of<T>(result: rusqlite::Result<T>) -> Option<(i32, String)> {
     match result {
         Ok(_) => None,
         Err(rusqlite::Error::SqliteFailure(e, msg)) => Some((e.extended_code, msg.unwrap_or_default())),
@@ -148,14 +148,14 @@ pub fn error_of<T>(result: rusqlite::Result<T>) -> Option<(i32, String)> {
 }
 
 /// Runs `sql` (one statement returning one value) and returns the value or the error.
-pub fn eval(conn: &Connection, sql: &str) -> Result<Value, (i32, String)> {
+pub(crate) fn eval(conn: &Connection, sql: &str) -> Result<Value, (i32, String)> {
     conn.query_row(sql, [], |r| r.get::<_, Value>(0))
         .map_err(|e| error_of::<()>(Err(e)).unwrap())
 }
 
 /// Every table of the database with all its rows (sorted), excluding `sqlite_*` tables.
 /// Use `normalize` to blank out values that differ by nature (client ids, timestamps).
-pub fn dump_tables(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn dump_tables(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     let names: Vec<String> = {
         let mut stmt = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")

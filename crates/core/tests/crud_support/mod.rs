@@ -6,16 +6,16 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 /// Rows of a statement, or its (extended code, message) error.
-pub type Outcome = Result<Vec<Vec<Value>>, (i32, String)>;
+pub(crate) type Outcome = Result<Vec<Vec<Value>>, (i32, String)>;
 
 /// Runs one statement to completion and returns all its rows or the error (at prepare or
 /// step time).
-pub fn run(conn: &Connection, sql: &str) -> Outcome {
+pub(crate) fn run(conn: &Connection, sql: &str) -> Outcome {
     run_with(conn, sql, [])
 }
 
 /// Like [`run`] with bound parameters.
-pub fn run_with<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Outcome {
+pub(crate) fn run_with<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Outcome {
     let mut stmt = conn
         .prepare(sql)
         .map_err(|e| common::error_of::<()>(Err(e)).unwrap())?;
@@ -35,7 +35,7 @@ pub fn run_with<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) ->
 
 /// An owned value; TEXT that is not valid UTF-8 (SQLite allows it) becomes a tagged BLOB so
 /// that it can still be compared.
-pub fn value(v: ValueRef<'_>) -> Value {
+pub(crate) fn value(v: ValueRef<'_>) -> Value {
     match v {
         ValueRef::Text(t) => match std::str::from_utf8(t) {
             Ok(s) => Value::Text(s.to_string()),
@@ -50,12 +50,12 @@ pub fn value(v: ValueRef<'_>) -> Value {
 
 /// Runs `sql` on both connections and asserts identical outcomes.
 /// Returns whether the statement succeeded.
-pub fn same(ours: &Connection, reference: &Connection, sql: &str) -> bool {
+pub(crate) fn same(ours: &Connection, reference: &Connection, sql: &str) -> bool {
     same_outcome(ours, reference, sql).is_ok()
 }
 
 /// Like [`same`], returning the (common) outcome.
-pub fn same_outcome(ours: &Connection, reference: &Connection, sql: &str) -> Outcome {
+pub(crate) fn same_outcome(ours: &Connection, reference: &Connection, sql: &str) -> Outcome {
     let a = run(ours, sql);
     let b = run(reference, sql);
     assert_eq!(a, b, "different outcome for: {sql}");
@@ -64,7 +64,7 @@ pub fn same_outcome(ours: &Connection, reference: &Connection, sql: &str) -> Out
 
 /// Runs each statement of `script` (separated by lines containing only `;;`) on both
 /// connections, comparing outcomes. Returns the number of statements compared.
-pub fn same_script(ours: &Connection, reference: &Connection, script: &str) -> usize {
+pub(crate) fn same_script(ours: &Connection, reference: &Connection, script: &str) -> usize {
     let mut n = 0;
     for sql in script.split("\n;;\n").map(str::trim).filter(|s| !s.is_empty()) {
         same(ours, reference, sql);
@@ -75,7 +75,7 @@ pub fn same_script(ours: &Connection, reference: &Connection, script: &str) -> u
 
 /// The contents of the CRUD-related internal tables (ps_kv without the random client id),
 /// for comparing both implementations after a sequence of writes.
-pub fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     let mut out = Vec::new();
     for (name, sql) in [
         ("ps_crud", "SELECT id, data, tx_id FROM ps_crud ORDER BY id"),
@@ -96,7 +96,7 @@ pub fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
 }
 
 /// Every table's rows except the client id, for whole-database comparisons.
-pub fn all_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn all_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     common::dump_tables(conn)
         .into_iter()
         .map(|(name, mut rows)| {

@@ -11,18 +11,18 @@ use serde_json::{json, Value as Json};
 use crate::common;
 
 /// Runs `powersync_replace_schema(json)` (the connection must be in a transaction).
-pub fn replace(conn: &Connection, schema: &str) -> Result<Value, (i32, String)> {
+pub(crate) fn replace(conn: &Connection, schema: &str) -> Result<Value, (i32, String)> {
     conn.query_row("SELECT powersync_replace_schema(?)", [schema], |r| r.get(0))
         .map_err(|e| common::error_of::<()>(Err(e)).unwrap())
 }
 
 /// `PRAGMA schema_version`.
-pub fn schema_version(conn: &Connection) -> i64 {
+pub(crate) fn schema_version(conn: &Connection) -> i64 {
     conn.query_row("PRAGMA schema_version", [], |r| r.get(0)).unwrap()
 }
 
 /// All tables with their rows, without the random client id.
-pub fn data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     common::dump_tables(conn)
         .into_iter()
         .map(|(name, rows)| {
@@ -79,13 +79,13 @@ const COLUMN_NAMES: &[&str] = &[
 const TYPES: &[&str] = &["TEXT", "INTEGER", "REAL", "BLOB", "NUMERIC", "text"];
 
 /// A seeded generator of valid, varied schemas.
-pub struct SchemaGen {
+pub(crate) struct SchemaGen {
     rng: StdRng,
 }
 
 impl SchemaGen {
     /// A generator with a fixed seed (reproducible cases).
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self {
             rng: StdRng::seed_from_u64(seed),
         }
@@ -133,7 +133,7 @@ impl SchemaGen {
     }
 
     /// One table named `name`, with view name `view` if given.
-    pub fn table(&mut self, name: &str, view: Option<&str>) -> Json {
+    pub(crate) fn table(&mut self, name: &str, view: Option<&str>) -> Json {
         let count = self.column_count();
         let columns = self.column_names(count);
         let mut table = serde_json::Map::new();
@@ -198,7 +198,7 @@ impl SchemaGen {
     }
 
     /// A schema of 0..=5 tables with distinct names and view names.
-    pub fn schema(&mut self) -> Json {
+    pub(crate) fn schema(&mut self) -> Json {
         let count = self.rng.random_range(0..6);
         let mut names: Vec<&str> = Vec::new();
         let mut views: Vec<String> = Vec::new();
@@ -230,7 +230,7 @@ impl SchemaGen {
 }
 
 /// `n` columns `c0..` of type TEXT.
-pub fn numbered_columns(n: usize) -> Json {
+pub(crate) fn numbered_columns(n: usize) -> Json {
     Json::Array(
         (0..n)
             .map(|i| json!({"name": format!("c{i}"), "type": "TEXT"}))

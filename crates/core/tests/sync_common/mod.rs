@@ -10,13 +10,13 @@ use rusqlite::Connection;
 use serde_json::Value as Json;
 
 /// The client id both databases are given, so requests compare equal.
-pub const CLIENT_ID: &str = "test-test-test-test";
+pub(crate) const CLIENT_ID: &str = "test-test-test-test";
 
 /// Schema with one synced table `items(col text)` (and a local-only table).
-pub const ITEMS_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]}]}"#;
+pub(crate) const ITEMS_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]}]}"#;
 
 /// Prepares a database: internal tables, client id, schema.
-pub fn init(conn: &Connection, schema: &str) {
+pub(crate) fn init(conn: &Connection, schema: &str) {
     conn.execute_batch("BEGIN").unwrap();
     conn.query_row("SELECT powersync_init()", [], |_| Ok(())).unwrap();
     conn.execute("UPDATE ps_kv SET value = ?1 WHERE key = 'client_id'", [CLIENT_ID])
@@ -28,7 +28,7 @@ pub fn init(conn: &Connection, schema: &str) {
 
 /// A `powersync_control` payload.
 #[derive(Debug, Clone)]
-pub enum Payload {
+pub(crate) enum Payload {
     /// SQL NULL.
     Null,
     /// TEXT.
@@ -70,10 +70,10 @@ impl rusqlite::ToSql for Payload {
 }
 
 /// Result of one call: the value (instructions parsed as JSON when text) or (code, message).
-pub type CallResult = Result<Value, (i32, String)>;
+pub(crate) type CallResult = Result<Value, (i32, String)>;
 
 /// Calls `powersync_control` in its own transaction, returning the value or the error.
-pub fn call(conn: &Connection, op: &str, payload: &Payload) -> CallResult {
+pub(crate) fn call(conn: &Connection, op: &str, payload: &Payload) -> CallResult {
     conn.execute_batch("BEGIN").unwrap();
     let r = conn.query_row(
         "SELECT powersync_control(?1, ?2)",
@@ -95,7 +95,7 @@ pub fn call(conn: &Connection, op: &str, payload: &Payload) -> CallResult {
 
 /// Replaces timestamps (µs since the epoch: values above 10^15) with `1`, and the values of
 /// `last_synced_at` / `expires_at` keys likewise, so that two runs compare equal.
-pub fn normalize_json(v: &mut Json) {
+pub(crate) fn normalize_json(v: &mut Json) {
     match v {
         Json::Object(map) => {
             for (k, val) in map.iter_mut() {
@@ -113,7 +113,7 @@ pub fn normalize_json(v: &mut Json) {
 
 /// Replaces the numbers after `"last_synced_at":` and `"expires_at":` in JSON text with `1`,
 /// keeping everything else (including key order) byte for byte.
-pub fn normalize_text(text: &str) -> String {
+pub(crate) fn normalize_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     loop {
@@ -139,7 +139,7 @@ pub fn normalize_text(text: &str) -> String {
 
 /// Normalises a result for comparison: instruction arrays as normalised text (key order
 /// matters), other values as their JSON form.
-pub fn normalize_result(r: &CallResult) -> Result<Json, (i32, String)> {
+pub(crate) fn normalize_result(r: &CallResult) -> Result<Json, (i32, String)> {
     match r {
         Ok(Value::Text(t)) => Ok(Json::String(normalize_text(t))),
         Ok(Value::Integer(i)) => Ok(Json::from(*i)),
@@ -150,7 +150,7 @@ pub fn normalize_result(r: &CallResult) -> Result<Json, (i32, String)> {
 }
 
 /// The tables compared after each step: internal sync tables plus data and raw tables.
-pub fn sync_tables(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn sync_tables(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     common::dump_tables(conn)
         .into_iter()
         .filter(|(name, _)| !matches!(name.as_str(), "ps_migration" | "ps_tx" | "sqlite_sequence"))
@@ -175,7 +175,7 @@ pub fn sync_tables(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
 
 /// How errors are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorMatch {
+pub(crate) enum ErrorMatch {
     /// Code and full message.
     Exact,
     /// Code and the message up to `cause:` (decoder wording differs).
@@ -190,7 +190,7 @@ fn error_key(e: &(i32, String), m: ErrorMatch) -> (i32, String) {
 }
 
 /// A differential session: the same steps on ours and on the reference.
-pub struct Session {
+pub(crate) struct Session {
     /// Our connection.
     pub ours: Connection,
     /// The reference's connection.
@@ -204,7 +204,7 @@ pub struct Session {
 
 impl Session {
     /// Opens both databases with `schema`; `None` when the reference is unavailable.
-    pub fn new(name: &str, schema: &str) -> Option<Session> {
+    pub(crate) fn new(name: &str, schema: &str) -> Option<Session> {
         let (ours, reference) = common::both()?;
         init(&ours, schema);
         init(&reference, schema);
@@ -220,12 +220,12 @@ impl Session {
     }
 
     /// Runs one `powersync_control` call on both and compares; returns our normalised result.
-    pub fn control(&mut self, op: &str, payload: impl Into<Payload>) -> Result<Json, (i32, String)> {
+    pub(crate) fn control(&mut self, op: &str, payload: impl Into<Payload>) -> Result<Json, (i32, String)> {
         self.control_with(op, payload, ErrorMatch::Exact)
     }
 
     /// Like [`Self::control`] with a chosen error comparison.
-    pub fn control_with(
+    pub(crate) fn control_with(
         &mut self,
         op: &str,
         payload: impl Into<Payload>,
@@ -251,17 +251,17 @@ impl Session {
     }
 
     /// A JSON text line.
-    pub fn line(&mut self, line: Json) -> Result<Json, (i32, String)> {
+    pub(crate) fn line(&mut self, line: Json) -> Result<Json, (i32, String)> {
         self.control("line_text", line)
     }
 
     /// The same line as one BSON document (`line_binary`).
-    pub fn bson_line(&mut self, line: Json) -> Result<Json, (i32, String)> {
+    pub(crate) fn bson_line(&mut self, line: Json) -> Result<Json, (i32, String)> {
         self.control("line_binary", Payload::Blob(to_bson(&line)))
     }
 
     /// Runs SQL (in a transaction) on both and compares the outcome.
-    pub fn sql(&mut self, sql: &str) {
+    pub(crate) fn sql(&mut self, sql: &str) {
         self.step += 1;
         let run = |c: &Connection| -> Result<(), (i32, String)> {
             c.execute_batch("BEGIN").unwrap();
@@ -286,7 +286,7 @@ impl Session {
     }
 
     /// Evaluates a query on both and compares the values.
-    pub fn query(&mut self, sql: &str) -> Vec<Vec<Value>> {
+    pub(crate) fn query(&mut self, sql: &str) -> Vec<Vec<Value>> {
         let a = common::rows(&self.ours, sql);
         let b = common::rows(&self.reference, sql);
         assert_eq!(a, b, "{}: query {sql}", self.name);
@@ -295,7 +295,7 @@ impl Session {
     }
 
     /// Compares all sync-relevant tables.
-    pub fn compare_tables(&self, label: &str) {
+    pub(crate) fn compare_tables(&self, label: &str) {
         let a = sync_tables(&self.ours);
         let b = sync_tables(&self.reference);
         let names_a: Vec<&String> = a.iter().map(|t| &t.0).collect();
@@ -308,22 +308,22 @@ impl Session {
 }
 
 /// Builds a `data` line.
-pub fn data_line(bucket: &str, ops: Json) -> Json {
+pub(crate) fn data_line(bucket: &str, ops: Json) -> Json {
     serde_json::json!({"data": {"bucket": bucket, "has_more": false, "after": null, "next_after": null, "data": ops}})
 }
 
 /// A PUT op on `items`.
-pub fn put(op_id: i64, id: &str, checksum: i64, data: &str) -> Json {
+pub(crate) fn put(op_id: i64, id: &str, checksum: i64, data: &str) -> Json {
     serde_json::json!({"op_id": op_id.to_string(), "op": "PUT", "object_type": "items", "object_id": id, "checksum": checksum, "data": data})
 }
 
 /// A REMOVE op on `items`.
-pub fn remove(op_id: i64, id: &str, checksum: i64) -> Json {
+pub(crate) fn remove(op_id: i64, id: &str, checksum: i64) -> Json {
     serde_json::json!({"op_id": op_id.to_string(), "op": "REMOVE", "object_type": "items", "object_id": id, "checksum": checksum})
 }
 
 /// A checkpoint line with `(bucket, checksum, priority, count)` entries.
-pub fn checkpoint(
+pub(crate) fn checkpoint(
     last_op_id: i64,
     write_checkpoint: Option<i64>,
     buckets: &[(&str, i64, i32, Option<i64>)],
@@ -342,23 +342,23 @@ pub fn checkpoint(
 }
 
 /// `checkpoint_complete`.
-pub fn complete(last_op_id: i64) -> Json {
+pub(crate) fn complete(last_op_id: i64) -> Json {
     serde_json::json!({"checkpoint_complete": {"last_op_id": last_op_id.to_string()}})
 }
 
 /// `partial_checkpoint_complete`.
-pub fn partial(last_op_id: i64, priority: i32) -> Json {
+pub(crate) fn partial(last_op_id: i64, priority: i32) -> Json {
     serde_json::json!({"partial_checkpoint_complete": {"last_op_id": last_op_id.to_string(), "priority": priority}})
 }
 
 /// Encodes a JSON value as a BSON document (integers become int64).
-pub fn to_bson(v: &Json) -> Vec<u8> {
+pub(crate) fn to_bson(v: &Json) -> Vec<u8> {
     bson::serialize_to_vec(v).unwrap()
 }
 
 /// Number of statements of `conn` that are mid-step (`sqlite3_stmt_busy`); must be 0 after
 /// every call.
-pub fn busy_statements(conn: &Connection) -> usize {
+pub(crate) fn busy_statements(conn: &Connection) -> usize {
     let mut n = 0;
     // SAFETY: walking the statement list of a live connection on its own thread; the
     // pointers are only passed back to SQLite.

@@ -4,7 +4,7 @@
 
 /// A BSON value.
 #[derive(Debug, Clone)]
-pub enum B {
+pub(crate) enum B {
     /// 0x01
     Double(f64),
     /// 0x02
@@ -26,17 +26,17 @@ pub enum B {
 }
 
 /// A document from key/value pairs (keys may repeat).
-pub fn doc(entries: Vec<(&str, B)>) -> B {
+pub(crate) fn doc(entries: Vec<(&str, B)>) -> B {
     B::Doc(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// A string value.
-pub fn s(v: &str) -> B {
+pub(crate) fn s(v: &str) -> B {
     B::Str(v.to_owned())
 }
 
 /// A string element with a verbatim payload: declared length, then `content` as given.
-pub fn raw_str(declared_len: i32, content: &[u8]) -> B {
+pub(crate) fn raw_str(declared_len: i32, content: &[u8]) -> B {
     let mut payload = declared_len.to_le_bytes().to_vec();
     payload.extend_from_slice(content);
     B::Raw(0x02, payload)
@@ -44,7 +44,7 @@ pub fn raw_str(declared_len: i32, content: &[u8]) -> B {
 
 /// Converts JSON to BSON: integers in i32 range → int32, other integers → int64,
 /// floats → double.
-pub fn from_json(v: &serde_json::Value) -> B {
+pub(crate) fn from_json(v: &serde_json::Value) -> B {
     use serde_json::Value;
     match v {
         Value::Null => B::Null,
@@ -68,7 +68,7 @@ pub fn from_json(v: &serde_json::Value) -> B {
 }
 
 /// Encodes a JSON object as a BSON document (see [`from_json`]).
-pub fn json_to_bson(v: &serde_json::Value) -> Vec<u8> {
+pub(crate) fn json_to_bson(v: &serde_json::Value) -> Vec<u8> {
     encode(&from_json(v))
 }
 
@@ -126,13 +126,13 @@ fn document(entries: &[(&str, &B)], out: &mut Vec<u8>) {
 }
 
 /// The bytes of a value (for a document: the complete document).
-pub fn encode(v: &B) -> Vec<u8> {
+pub(crate) fn encode(v: &B) -> Vec<u8> {
     let mut out = Vec::new();
     payload(v, &mut out);
     out
 }
 
 /// Hex dump for test failure messages.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

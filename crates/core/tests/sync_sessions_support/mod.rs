@@ -12,11 +12,11 @@ use serde_json::{json, Value as Json};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Result of one compared call (our normalised result).
-pub type R = Result<Json, (i32, String)>;
+pub(crate) type R = Result<Json, (i32, String)>;
 
 /// Line encoding used by a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Enc {
+pub(crate) enum Enc {
     /// `line_text` with JSON text.
     Json,
     /// `line_binary` with one BSON document (int32 where a value fits, like most services).
@@ -27,11 +27,11 @@ pub enum Enc {
 
 /// Schema with a synced table carrying several column types, a second synced table and a
 /// local-only table (used where diagnostics and routing need more than `items`).
-pub const RICH_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"lists","columns":[{"name":"name","type":"text"},{"name":"n","type":"integer"},{"name":"r","type":"real"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]}]}"#;
+pub(crate) const RICH_SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"lists","columns":[{"name":"name","type":"text"},{"name":"n","type":"integer"},{"name":"r","type":"real"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]}]}"#;
 
 /// Converts JSON to BSON the way a service would encode it: integers that fit `i32` become
 /// int32, other integers int64, other numbers doubles.
-pub fn json_to_bson(v: &Json) -> Bson {
+pub(crate) fn json_to_bson(v: &Json) -> Bson {
     match v {
         Json::Null => Bson::Null,
         Json::Bool(b) => Bson::Boolean(*b),
@@ -60,7 +60,7 @@ pub fn json_to_bson(v: &Json) -> Bson {
 }
 
 /// Like [`json_to_bson`] with every integer as int64.
-pub fn json_to_bson64(v: &Json) -> Bson {
+pub(crate) fn json_to_bson64(v: &Json) -> Bson {
     match v {
         Json::Number(n) if n.is_i64() => Bson::Int64(n.as_i64().unwrap()),
         Json::Array(a) => Bson::Array(a.iter().map(json_to_bson64).collect()),
@@ -76,12 +76,12 @@ pub fn json_to_bson64(v: &Json) -> Bson {
 }
 
 /// Serialises a BSON document.
-pub fn doc_bytes(doc: &Document) -> Vec<u8> {
+pub(crate) fn doc_bytes(doc: &Document) -> Vec<u8> {
     doc.to_vec().unwrap()
 }
 
 /// A JSON line encoded as one BSON document.
-pub fn bson_line(line: &Json) -> Vec<u8> {
+pub(crate) fn bson_line(line: &Json) -> Vec<u8> {
     match json_to_bson(line) {
         Bson::Document(d) => doc_bytes(&d),
         other => panic!("not a document: {other:?}"),
@@ -89,7 +89,7 @@ pub fn bson_line(line: &Json) -> Vec<u8> {
 }
 
 /// A generic op.
-pub fn op(
+pub(crate) fn op(
     op_id: i64,
     kind: &str,
     ty: Option<&str>,
@@ -111,27 +111,27 @@ pub fn op(
 }
 
 /// A PUT of `ty`/`id`.
-pub fn put_t(op_id: i64, ty: &str, id: &str, checksum: i64, data: &str) -> Json {
+pub(crate) fn put_t(op_id: i64, ty: &str, id: &str, checksum: i64, data: &str) -> Json {
     op(op_id, "PUT", Some(ty), Some(id), checksum, Some(data))
 }
 
 /// A REMOVE of `ty`/`id`.
-pub fn remove_t(op_id: i64, ty: &str, id: &str, checksum: i64) -> Json {
+pub(crate) fn remove_t(op_id: i64, ty: &str, id: &str, checksum: i64) -> Json {
     op(op_id, "REMOVE", Some(ty), Some(id), checksum, None)
 }
 
 /// A MOVE op.
-pub fn mv(op_id: i64, checksum: i64) -> Json {
+pub(crate) fn mv(op_id: i64, checksum: i64) -> Json {
     op(op_id, "MOVE", None, None, checksum, None)
 }
 
 /// A CLEAR op.
-pub fn clear(op_id: i64, checksum: i64) -> Json {
+pub(crate) fn clear(op_id: i64, checksum: i64) -> Json {
     op(op_id, "CLEAR", None, None, checksum, None)
 }
 
 /// A bucket checksum entry.
-pub fn bucket(name: &str, checksum: i64, priority: Option<i32>, count: Option<i64>) -> Json {
+pub(crate) fn bucket(name: &str, checksum: i64, priority: Option<i32>, count: Option<i64>) -> Json {
     let mut o = json!({"bucket": name, "checksum": checksum});
     if let Some(p) = priority {
         o["priority"] = json!(p);
@@ -143,7 +143,7 @@ pub fn bucket(name: &str, checksum: i64, priority: Option<i32>, count: Option<i6
 }
 
 /// A `checkpoint` line from bucket entries.
-pub fn cp(last_op_id: i64, write_checkpoint: Option<i64>, buckets: Vec<Json>) -> Json {
+pub(crate) fn cp(last_op_id: i64, write_checkpoint: Option<i64>, buckets: Vec<Json>) -> Json {
     let mut body = json!({"last_op_id": last_op_id.to_string(), "buckets": buckets});
     if let Some(w) = write_checkpoint {
         body["write_checkpoint"] = json!(w.to_string());
@@ -152,7 +152,12 @@ pub fn cp(last_op_id: i64, write_checkpoint: Option<i64>, buckets: Vec<Json>) ->
 }
 
 /// A `checkpoint_diff` line.
-pub fn diff(last_op_id: i64, write_checkpoint: Option<i64>, updated: Vec<Json>, removed: &[&str]) -> Json {
+pub(crate) fn diff(
+    last_op_id: i64,
+    write_checkpoint: Option<i64>,
+    updated: Vec<Json>,
+    removed: &[&str],
+) -> Json {
     let mut body =
         json!({"last_op_id": last_op_id.to_string(), "updated_buckets": updated, "removed_buckets": removed});
     if let Some(w) = write_checkpoint {
@@ -162,12 +167,12 @@ pub fn diff(last_op_id: i64, write_checkpoint: Option<i64>, updated: Vec<Json>, 
 }
 
 /// `token_expires_in`.
-pub fn token(seconds: i64) -> Json {
+pub(crate) fn token(seconds: i64) -> Json {
     json!({ "token_expires_in": seconds })
 }
 
 /// A `subscriptions` subscribe payload.
-pub fn subscribe(name: &str, params: Option<Json>, ttl: Option<i64>, priority: Option<i32>) -> Json {
+pub(crate) fn subscribe(name: &str, params: Option<Json>, ttl: Option<i64>, priority: Option<i32>) -> Json {
     let mut stream = json!({ "name": name });
     if let Some(p) = params {
         stream["params"] = p;
@@ -185,13 +190,13 @@ pub fn subscribe(name: &str, params: Option<Json>, ttl: Option<i64>, priority: O
 /// Waits until SQLite's millisecond clock has moved on. Status de-duplication compares
 /// timestamps, so two applies within the same millisecond emit no second status; without
 /// this wait that could happen on one implementation and not on the other.
-pub fn tick() {
+pub(crate) fn tick() {
     std::thread::sleep(std::time::Duration::from_micros(1100));
 }
 
 /// Extra operations on the engine's [`Session`]. All `powersync_control` calls go through
 /// these (they [`tick`] first).
-pub trait SessionExt {
+pub(crate) trait SessionExt {
     /// A `powersync_control` call.
     fn ctl(&mut self, op: &str, payload: impl Into<Payload>) -> R;
     /// A call with a chosen error comparison.
@@ -291,7 +296,7 @@ impl SessionExt for Session {
 
 /// Asserts that a compared result is an instruction array containing `needle` (guards
 /// against scripts that silently stop exercising the intended path).
-pub fn has(r: &R, needle: &str) {
+pub(crate) fn has(r: &R, needle: &str) {
     match r {
         Ok(Json::String(t)) => assert!(t.contains(needle), "expected {needle} in {t}"),
         other => panic!("expected instructions containing {needle}, got {other:?}"),
@@ -299,12 +304,12 @@ pub fn has(r: &R, needle: &str) {
 }
 
 /// Asserts that a compared result is exactly `[]`.
-pub fn empty(r: &R) {
+pub(crate) fn empty(r: &R) {
     assert_eq!(r, &Ok(Json::String("[]".into())), "expected no instructions");
 }
 
 /// Asserts that a compared call failed with `code`.
-pub fn fails(r: &R, code: i32) {
+pub(crate) fn fails(r: &R, code: i32) {
     match r {
         Err((c, _)) => assert_eq!(*c, code, "unexpected error {r:?}"),
         Ok(v) => panic!("expected error {code}, got {v}"),
@@ -312,11 +317,11 @@ pub fn fails(r: &R, code: i32) {
 }
 
 /// A named session: returns the number of compared cases (0 when the reference is missing).
-pub type SessionFn = fn() -> usize;
+pub(crate) type SessionFn = fn() -> usize;
 
 /// Runs every session, catching failures so that all of them are reported; then either
 /// reports the suite (all passed) or fails listing each failed session and its difference.
-pub fn run_suite(suite: &str, sessions: &[(&str, SessionFn)]) {
+pub(crate) fn run_suite(suite: &str, sessions: &[(&str, SessionFn)]) {
     let mut total = 0;
     let mut failures = Vec::new();
     let mut ran = 0;

@@ -61,7 +61,7 @@ const BUCKETS_PARTIAL: &str =
     "SELECT id, last_applied_op FROM ps_buckets WHERE name IN (SELECT value FROM json_each(?1))";
 
 /// Receives each row to publish: type, id, and the data (`None`: delete the row).
-pub type RowSink<'s> = dyn FnMut(&str, &str, Option<&str>) -> Result<()> + 's;
+pub(super) type RowSink<'s> = dyn FnMut(&str, &str, Option<&str>) -> Result<()> + 's;
 
 fn text(v: ValueRef<'_>) -> Option<&str> {
     match v {
@@ -71,7 +71,7 @@ fn text(v: ValueRef<'_>) -> Option<&str> {
 }
 
 /// Calls `sink` for every row `mode` publishes, in the reference's order.
-pub fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'_>) -> Result<()> {
+pub(super) fn for_each_row(conn: &Connection, mode: ApplyMode<'_>, sink: &mut RowSink<'_>) -> Result<()> {
     let names = match mode {
         ApplyMode::Full => None,
         ApplyMode::Partial { buckets, .. } => Some(serde_json::to_string(buckets).expect("names serialise")),

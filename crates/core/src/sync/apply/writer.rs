@@ -48,7 +48,7 @@ enum Destination<'a> {
 }
 
 /// Writes rows, batching puts per type.
-pub struct Writer<'a> {
+pub(super) struct Writer<'a> {
     conn: &'a Connection,
     raw_tables: &'a [RawTable],
     raw_cache: &'a mut RawTableCache,
@@ -63,7 +63,7 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// A writer; `data_tables` are the types that have a `ps_data__<type>` table.
-    pub fn new(
+    pub(super) fn new(
         conn: &'a Connection,
         raw_tables: &'a [RawTable],
         raw_cache: &'a mut RawTableCache,
@@ -104,7 +104,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes the buffered puts.
-    pub fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self) -> Result<()> {
         if self.ends.is_empty() {
             return Ok(());
         }
@@ -212,7 +212,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes one row: `data` to put, `None` to delete.
-    pub fn row(&mut self, row_type: &str, row_id: &str, data: Option<&str>) -> Result<()> {
+    pub(super) fn row(&mut self, row_type: &str, row_id: &str, data: Option<&str>) -> Result<()> {
         if self.current.as_ref().is_none_or(|(t, _)| t != row_type) {
             self.flush()?;
             self.current = Some((row_type.to_string(), self.destination(row_type)?));

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Column types seen during this iteration.
 #[derive(Debug, Default, Clone)]
-pub struct DiagnosticsState {
+pub(super) struct DiagnosticsState {
     columns: HashMap<String, HashMap<String, ColumnType>>,
 }
 
@@ -22,7 +22,7 @@ enum Kind {
 
 impl DiagnosticsState {
     /// Scans the ops of a data line, returning `SchemaChange` events.
-    pub fn scan(&mut self, line: &DataLine<'_>) -> Vec<Instruction> {
+    pub(super) fn scan(&mut self, line: &DataLine<'_>) -> Vec<Instruction> {
         let mut out = Vec::new();
         for op in &line.data {
             let (Some(table), Some(data)) = (&op.object_type, &op.data) else {

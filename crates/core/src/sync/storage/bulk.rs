@@ -32,12 +32,12 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
 /// The schema version that marks bulk mode.
-pub const BULK_VERSION: i32 = 15;
+pub(crate) const BULK_VERSION: i32 = 15;
 
 /// The down script of version 15, stored in `ps_migration` while in bulk mode (and compared
 /// byte for byte to recognise our marker). `IF NOT EXISTS`: SQLite stores the index text
 /// without it, so the indexes come back exactly as version 5 created them.
-pub const BULK_DOWN: &str = r#"[{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_row ON ps_oplog (row_type, row_id)"},{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_key ON ps_oplog (bucket, key)"},{"sql":"DELETE FROM ps_migration WHERE id >= 15"}]"#;
+pub(crate) const BULK_DOWN: &str = r#"[{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_row ON ps_oplog (row_type, row_id)"},{"sql":"CREATE INDEX IF NOT EXISTS ps_oplog_key ON ps_oplog (bucket, key)"},{"sql":"DELETE FROM ps_migration WHERE id >= 15"}]"#;
 
 /// Number of the two indexes present, the schema version, and its down script.
 const MODE: &str = "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ps_oplog_row', 'ps_oplog_key')), (SELECT ifnull(max(id), 0) FROM ps_migration), EXISTS (SELECT 1 FROM ps_migration WHERE id = 15 AND down_migrations = ?1)";
@@ -52,7 +52,7 @@ const ALL_KEYS: &str = "SELECT bucket, key FROM ps_oplog WHERE key IS NOT NULL";
 const BUCKET_OPS: &str = "SELECT rowid, key, hash FROM ps_oplog WHERE bucket = ?1 AND key IS NOT NULL";
 
 /// Hashes of the `(bucket, key)` of every op stored (and maybe more), see the module docs.
-pub struct KeySet {
+pub(crate) struct KeySet {
     hashes: HashSet<u64, Prehashed>,
     hasher: foldhash::fast::RandomState,
     /// `PRAGMA data_version` when the set was last known to cover the table.
@@ -117,7 +117,7 @@ impl KeySet {
     }
 
     /// Notes the keys of a line as stored (after its writes).
-    pub fn add<'k>(&mut self, bucket: i64, keys: impl IntoIterator<Item = &'k str>) {
+    pub(crate) fn add<'k>(&mut self, bucket: i64, keys: impl IntoIterator<Item = &'k str>) {
         for key in keys {
             let h = self.hash(bucket, key);
             self.hashes.insert(h);
@@ -127,7 +127,7 @@ impl KeySet {
     /// The stored ops `(rowid, hash)`, in rowid order, of those of `keys` that bucket
     /// `bucket` may hold; keys absent from the result have none. One pass over the bucket's
     /// ops when any key may be stored, none otherwise.
-    pub fn stored<'k>(
+    pub(crate) fn stored<'k>(
         &self,
         conn: &Connection,
         bucket: i64,
@@ -167,7 +167,7 @@ fn data_version(conn: &Connection) -> Result<i64> {
 
 /// Decides the mode of a data line, entering bulk mode when `ps_oplog` is empty (`max_rowid`
 /// 0) at schema version 14. In bulk mode, returns the key set, brought up to date.
-pub fn for_line<'s>(
+pub(crate) fn for_line<'s>(
     conn: &Connection,
     slot: &'s mut Option<KeySet>,
     max_rowid: i64,
@@ -203,7 +203,7 @@ pub fn for_line<'s>(
 }
 
 /// Whether the database is in bulk mode: at version 15 with our down script.
-pub fn is_bulk(conn: &Connection) -> Result<bool> {
+pub(crate) fn is_bulk(conn: &Connection) -> Result<bool> {
     conn.prepare_cached(MARKED)
         .and_then(|mut s| s.query_row([BULK_DOWN], |r| r.get(0)))
         .sql_context(MARKED)
@@ -211,7 +211,7 @@ pub fn is_bulk(conn: &Connection) -> Result<bool> {
 
 /// Leaves bulk mode (before anything that reads `ps_oplog` by row or key, i.e. an apply):
 /// builds the indexes and goes back to version 14. Nothing to do in indexed mode.
-pub fn leave(conn: &Connection, slot: &mut Option<KeySet>) -> Result<()> {
+pub(crate) fn leave(conn: &Connection, slot: &mut Option<KeySet>) -> Result<()> {
     *slot = None;
     if !is_bulk(conn)? {
         return Ok(());

@@ -1,4 +1,4 @@
-//! Storing a `data` line (spec §6.2) — the hot path of a sync.
+//! Storing a `data` line (docs/protocol.md#storing-a-data-line) — the hot path of a sync.
 //!
 //! The spec describes it op by op: delete the stored ops with the op's key (supersede), then
 //! insert the op. [`insert_line`] produces exactly that database — the same rows with the same
@@ -88,7 +88,7 @@ fn key_of(op: &OplogEntry<'_>) -> Option<String> {
     Some(key)
 }
 
-/// Checksum accumulators of a line (spec §6.2).
+/// Checksum accumulators of a line (docs/protocol.md#storing-a-data-line).
 struct Totals {
     add: u32,
     opsum: u32,
@@ -432,7 +432,7 @@ fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &m
 }
 
 /// Stores the ops of one data line.
-pub fn insert_line(
+pub(super) fn insert_line(
     conn: &Connection,
     statements: &mut HotStatements,
     line: &DataLine<'_>,

@@ -14,7 +14,7 @@ use serde::forward_to_deserialize_any;
 /// most 6 levels: line, body, buckets, bucket, subscriptions, reason). Ignored values (unknown
 /// lines and fields) are skipped without recursion and may nest deeper, as in the reference;
 /// the limit only guards the stack should a recursive type ever be decoded.
-pub const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 
 /// Where the deserializer is within the current document.
 #[derive(Debug, Clone, Copy)]

@@ -18,11 +18,11 @@ mod de;
 mod error;
 mod parser;
 
-pub use de::Deserializer;
-pub use error::BsonError;
+pub(super) use de::Deserializer;
+pub(super) use error::BsonError;
 
 /// Decodes a `T` from the BSON document at the start of `input` (bytes after the document are
 /// ignored, as are elements the `T` does not read).
-pub fn from_slice<'de, T: serde::Deserialize<'de>>(input: &'de [u8]) -> Result<T, BsonError> {
+pub(super) fn from_slice<'de, T: serde::Deserialize<'de>>(input: &'de [u8]) -> Result<T, BsonError> {
     T::deserialize(&mut Deserializer::from_slice(input))
 }

@@ -8,7 +8,7 @@ use super::error::{BsonError, BsonErrorKind};
 
 /// BSON element types this decoder accepts (everything a sync line can reasonably carry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElementType {
+pub(super) enum ElementType {
     /// 0x01, f64.
     Double,
     /// 0x02, UTF-8 string.
@@ -58,7 +58,7 @@ impl ElementType {
     }
 
     /// The type code on the wire.
-    pub fn code(self) -> u8 {
+    pub(super) fn code(self) -> u8 {
         match self {
             Self::Double => 0x01,
             Self::String => 0x02,
@@ -79,7 +79,7 @@ impl ElementType {
 
 /// A cursor over the bytes of one document (or, at the top, over the whole input).
 #[derive(Debug, Clone)]
-pub struct Parser<'de> {
+pub(super) struct Parser<'de> {
     /// Offset reported in errors. Like the reference, type bytes and terminators are not
     /// counted, so this is not always the true position (see [`BsonError`]).
     offset: usize,
@@ -88,7 +88,7 @@ pub struct Parser<'de> {
 
 impl<'de> Parser<'de> {
     /// A parser over the whole input.
-    pub fn new(input: &'de [u8]) -> Self {
+    pub(super) fn new(input: &'de [u8]) -> Self {
         Self {
             offset: 0,
             remaining: input,
@@ -96,7 +96,7 @@ impl<'de> Parser<'de> {
     }
 
     /// An error at the current offset.
-    pub fn error(&self, kind: BsonErrorKind) -> BsonError {
+    pub(super) fn error(&self, kind: BsonErrorKind) -> BsonError {
         BsonError::at(self.offset, kind)
     }
 
@@ -116,7 +116,7 @@ impl<'de> Parser<'de> {
     }
 
     /// Reads the type byte of the next element.
-    pub fn read_element_type(&mut self) -> Result<ElementType, BsonError> {
+    pub(super) fn read_element_type(&mut self) -> Result<ElementType, BsonError> {
         let Some((&code, rest)) = self.remaining.split_first() else {
             return Err(self.error(BsonErrorKind::UnexpectedEof));
         };
@@ -129,7 +129,7 @@ impl<'de> Parser<'de> {
     }
 
     /// Reads a NUL-terminated key.
-    pub fn read_cstr(&mut self) -> Result<&'de str, BsonError> {
+    pub(super) fn read_cstr(&mut self) -> Result<&'de str, BsonError> {
         let Some(len) = self.remaining.iter().position(|&b| b == 0) else {
             return Err(self.error(BsonErrorKind::UnexpectedEof));
         };
@@ -147,7 +147,7 @@ impl<'de> Parser<'de> {
     /// Reads a string value: length (including the terminator), bytes, terminator.
     ///
     /// Like the reference, the byte announced as terminator is not checked.
-    pub fn read_string(&mut self) -> Result<&'de str, BsonError> {
+    pub(super) fn read_string(&mut self) -> Result<&'de str, BsonError> {
         let len = self.read_length()?;
         if len == 0 {
             // The reference panics here (it slices `..len - 1`).
@@ -158,45 +158,45 @@ impl<'de> Parser<'de> {
     }
 
     /// Reads a binary value: length, subtype, bytes.
-    pub fn read_binary(&mut self) -> Result<&'de [u8], BsonError> {
+    pub(super) fn read_binary(&mut self) -> Result<&'de [u8], BsonError> {
         let len = self.read_length()?;
         let _subtype = self.advance(1)?;
         self.advance(len)
     }
 
     /// Reads a 12-byte object id.
-    pub fn read_object_id(&mut self) -> Result<&'de [u8], BsonError> {
+    pub(super) fn read_object_id(&mut self) -> Result<&'de [u8], BsonError> {
         self.advance(12)
     }
 
     /// Reads a boolean (any non-zero byte is true).
-    pub fn read_bool(&mut self) -> Result<bool, BsonError> {
+    pub(super) fn read_bool(&mut self) -> Result<bool, BsonError> {
         Ok(self.advance(1)?[0] != 0)
     }
 
     /// Reads a little-endian f64.
-    pub fn read_double(&mut self) -> Result<f64, BsonError> {
+    pub(super) fn read_double(&mut self) -> Result<f64, BsonError> {
         Ok(f64::from_le_bytes(self.advance_array()?))
     }
 
     /// Reads a little-endian i32.
-    pub fn read_int32(&mut self) -> Result<i32, BsonError> {
+    pub(super) fn read_int32(&mut self) -> Result<i32, BsonError> {
         Ok(i32::from_le_bytes(self.advance_array()?))
     }
 
     /// Reads a little-endian i64.
-    pub fn read_int64(&mut self) -> Result<i64, BsonError> {
+    pub(super) fn read_int64(&mut self) -> Result<i64, BsonError> {
         Ok(i64::from_le_bytes(self.advance_array()?))
     }
 
     /// Reads a little-endian u64 (datetimes and timestamps).
-    pub fn read_uint64(&mut self) -> Result<u64, BsonError> {
+    pub(super) fn read_uint64(&mut self) -> Result<u64, BsonError> {
         Ok(u64::from_le_bytes(self.advance_array()?))
     }
 
     /// Reads a document's length and returns a parser over its body (elements and
     /// terminator), skipping those bytes in this parser.
-    pub fn document_scope(&mut self) -> Result<Parser<'de>, BsonError> {
+    pub(super) fn document_scope(&mut self) -> Result<Parser<'de>, BsonError> {
         let len = self.read_length()?;
         if len < 5 {
             return Err(self.error(BsonErrorKind::InvalidSize));
@@ -212,7 +212,7 @@ impl<'de> Parser<'de> {
     /// Consumes the terminator if only it is left. Once it has been consumed, this returns
     /// `false` again and the next read fails with an unexpected end of file (the reference
     /// behaves the same when a struct is decoded from a too-short array).
-    pub fn end_document(&mut self) -> Result<bool, BsonError> {
+    pub(super) fn end_document(&mut self) -> Result<bool, BsonError> {
         match self.remaining {
             [0] => {
                 self.remaining = &[];
