@@ -79,11 +79,24 @@ enum Command<'a> {
     Target,
 }
 
-fn text_arg<'a>(call: &'a Call<'_>, desc: &str) -> Result<&'a str> {
+fn text_arg<'a>(call: &'a Call<'_>, op: &str, desc: &str) -> Result<&'a str> {
     match call.arg(1) {
-        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| PowerSyncError::argument(desc)),
+        ValueRef::Text(t) => utf8_payload(op, t),
         _ => Err(PowerSyncError::argument(desc)),
     }
+}
+
+/// A TEXT payload as `&str`. Text that is not valid UTF-8 is named as such, with the offset of
+/// the first bad byte (the reference answers "Second argument must be a string" for lines and
+/// a JSON "EOF while parsing" for `start`, which send people looking in the wrong place).
+fn utf8_payload<'a>(op: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        PowerSyncError::argument(format!(
+            "the {op} payload is not valid UTF-8: byte 0x{:02X} at offset {at}",
+            bytes[at]
+        ))
+    })
 }
 
 fn json<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T> {
@@ -99,6 +112,7 @@ fn decode<'a>(call: &'a Call<'_>, op: &str, payload_text: &'a str) -> Result<Com
         "stop" => Command::Event(SyncEvent::Stop),
         "line_text" => Command::Event(SyncEvent::TextLine(text_arg(
             call,
+            op,
             "Second argument must be a string",
         )?)),
         "line_binary" => {
@@ -146,7 +160,7 @@ fn control(call: &Call<'_>, state: &Arc<ConnectionState>) -> Result<Output> {
     };
     let payload_str: &str = match (&converted, call.arg(1)) {
         (Some(s), _) => s.as_str(),
-        (None, ValueRef::Text(t)) if takes_json => std::str::from_utf8(t).unwrap_or_default(),
+        (None, ValueRef::Text(t)) if takes_json => utf8_payload(&op, t)?,
         _ => "",
     };
     let command = decode(call, &op, payload_str)?;
