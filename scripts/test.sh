@@ -7,11 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-reference.sh || echo "!!! reference extension unavailable: differential tests will be SKIPPED !!!"
-cargo build --release -p powersync-loadable
-cargo build --release -p powersync-static
+cargo build --locked --release -p powersync-loadable
+cargo build --locked --release -p powersync-static
 rm -f target/differential-cases.txt
 status=0
-cargo test --release --no-fail-fast "$@" 2>&1 | tee target/test-output.txt || status=$?
+cargo test --locked --release --no-fail-fast "$@" 2>&1 | tee target/test-output.txt || status=$?
 echo
 echo "== differential suites (ours vs the reference, same inputs) =="
 sort target/differential-cases.txt 2>/dev/null || echo "(none ran: reference unavailable?)"
