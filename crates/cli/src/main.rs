@@ -41,11 +41,29 @@ enum Command {
     Doctor(doctor::DoctorArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Sql(args) => shell::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Doctor(args) => doctor::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One line with the whole cause chain, like the sqlite3 shell; anyhow's default
+            // report would add a stack backtrace whenever RUST_BACKTRACE is set in the
+            // environment, which is noise for someone who typed a wrong statement.
+            // SQLite's primary result code ("Error code 21: bad parameter or other API
+            // misuse") is the source of every rusqlite error that has a message, and adds
+            // nothing to the message itself.
+            let chain: Vec<String> = error
+                .chain()
+                .filter(|cause| cause.downcast_ref::<rusqlite::ffi::Error>().is_none())
+                .map(|cause| cause.to_string())
+                .collect();
+            eprintln!("Error: {}", chain.join(": "));
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -56,7 +56,7 @@ pub(crate) fn apply_schema(conn: &Connection, path: &std::path::Path) -> anyhow:
 
 fn run_script(conn: &Connection, script: &str) -> anyhow::Result<()> {
     let mut batch = rusqlite::Batch::new(conn, script);
-    while let Some(stmt) = batch.next().map_err(|e| anyhow::anyhow!("Error: {e}"))? {
+    while let Some(stmt) = batch.next()? {
         print_rows(stmt)?;
     }
     Ok(())
@@ -65,7 +65,7 @@ fn run_script(conn: &Connection, script: &str) -> anyhow::Result<()> {
 fn print_rows(mut stmt: rusqlite::Statement<'_>) -> anyhow::Result<()> {
     let cols = stmt.column_count();
     let mut rows = stmt.raw_query();
-    while let Some(row) = rows.next().map_err(|e| anyhow::anyhow!("Error: {e}"))? {
+    while let Some(row) = rows.next()? {
         let mut line = String::new();
         for i in 0..cols {
             if i > 0 {

@@ -14,7 +14,7 @@ fn root() -> PathBuf {
 
 fn powersync(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_powersync"));
-    cmd.current_dir(root()).args(args);
+    cmd.current_dir(root()).args(args).env("RUST_BACKTRACE", "1");
     let out = if let Some(input) = stdin {
         use std::io::Write;
         cmd.stdin(std::process::Stdio::piped())
@@ -90,9 +90,11 @@ fn sql_errors_are_reported() {
         None,
     );
     assert!(!ok);
-    assert!(
-        stderr.contains("This function may only be called in transactions."),
-        "{stderr}"
+    // Exactly one line, even with RUST_BACKTRACE set (regression: anyhow's report printed
+    // "Error: Error: ..." followed by a stack backtrace).
+    assert_eq!(
+        stderr,
+        "Error: powersync_replace_schema: This function may only be called in transactions.\n"
     );
 }
 
