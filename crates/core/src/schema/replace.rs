@@ -12,9 +12,9 @@
 //!    `ps_oplog` by the next full checkpoint).
 
 use super::existing::{existing_views, ExistingTable};
-use super::model::{Schema, Table};
 use super::sql::{exec, json_object_fragment, quote_identifier};
 use super::views::{index_sql, ViewDefinition, MANAGED_INDEX_MARKER};
+use super::{Schema, Table};
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
 use crate::sync::raw_tables;

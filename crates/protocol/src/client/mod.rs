@@ -18,9 +18,9 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::Instruction;
-use crate::sync::options::{StartSyncStream, StreamKey};
+use crate::error::{Error, Result};
+use crate::instructions::Instruction;
+use crate::options::{StartSyncStream, StreamKey};
 pub use iteration::Iteration;
 pub use store::SyncStore;
 
@@ -94,7 +94,7 @@ impl SyncClient {
             }),
             event => {
                 let Some(it) = self.iteration.as_mut() else {
-                    return Err(PowerSyncError::state("No iteration is active"));
+                    return Err(Error::state("No iteration is active"));
                 };
                 let outcome = it.handle(event, store)?;
                 if outcome.ended {

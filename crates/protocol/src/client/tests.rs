@@ -3,12 +3,17 @@
 use super::iteration::Transition;
 use super::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::{SyncClient, SyncEvent};
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::{to_json, Instruction};
-use crate::sync::options::StreamKey;
-use crate::sync::protocol::{DataLine, OpType};
-use crate::sync::status::PriorityStatus;
+use crate::error::{Error, Result};
+use crate::instructions::{to_json, Instruction};
+use crate::line::{DataLine, OpType};
+use crate::options::StreamKey;
+use crate::status::PriorityStatus;
 use std::collections::{BTreeMap, HashMap};
+
+/// An error of the fake store (the SQL store's are `PowerSyncError`s).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct StoreFailure(&'static str);
 
 #[derive(Default, Clone)]
 struct Bucket {
@@ -30,7 +35,7 @@ struct FakeStore {
     sync_state: Vec<PriorityStatus>,
     now: i64,
     /// Error returned by the next `insert_data_line`.
-    fail_data: Option<PowerSyncError>,
+    fail_data: Option<Error>,
     /// `client_id` fails as on a database without one.
     fail_client_id: bool,
 }
@@ -57,7 +62,7 @@ impl SyncStore for FakeStore {
     }
     fn client_id(&mut self) -> Result<String> {
         if self.fail_client_id {
-            return Err(PowerSyncError::MissingClientId);
+            return Err(Error::store(StoreFailure("No client_id found in ps_kv")));
         }
         Ok("client".into())
     }
@@ -440,12 +445,11 @@ fn errors_keep_the_iteration_unchanged() {
     h.line(CP).unwrap();
     for code in [5, 1299] {
         let before = format!("{:?}", h.client.iteration().unwrap());
-        h.store.fail_data = Some(PowerSyncError::Sqlite {
-            sql: None,
-            code,
-            message: "x".into(),
-            context: None,
-        });
+        h.store.fail_data = Some(Error::store(StoreFailure(if code == 5 {
+            "busy"
+        } else {
+            "constraint"
+        })));
         h.line(DATA).unwrap_err();
         assert!(h.client.is_active());
         assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
@@ -468,7 +472,7 @@ fn protocol_errors_keep_the_iteration() {
     let e = h
         .line(r#"{"partial_checkpoint_complete":{"last_op_id":"1","priority":1}}"#)
         .unwrap_err();
-    assert_eq!(e.code(), 21);
+    assert!(matches!(e, Error::State(_)), "{e:?}");
     h.line("{").unwrap_err();
     assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
     // The iteration goes on normally.
@@ -532,7 +536,8 @@ fn failed_start_keeps_the_previous_iteration() {
         .client
         .handle(SyncEvent::Start(Box::default()), &mut h.store)
         .unwrap_err();
-    assert_eq!(e.code(), 4);
+    assert!(matches!(e, Error::Store(_)), "{e:?}");
+    assert_eq!(e.to_string(), "No client_id found in ps_kv");
     assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
     // A successful start replaces it, without instructions for the old one.
     h.store.fail_client_id = false;

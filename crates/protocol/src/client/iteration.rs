@@ -5,11 +5,11 @@ use super::store::{ApplyMode, SyncStore};
 use super::subscriptions::{offline_streams, reconcile, SubscriptionRequest};
 use super::target::Target;
 use super::{Outcome, SyncEvent};
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
-use crate::sync::options::{CheckpointMode, StartSyncStream, StreamKey};
-use crate::sync::protocol::{BucketPriority, DataLine, SyncLine};
-use crate::sync::status::{BucketProgress, DownloadProgress, StreamStatus, SyncStatus};
+use crate::error::{Error, Result};
+use crate::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
+use crate::line::{BucketPriority, DataLine, SyncLine};
+use crate::options::{CheckpointMode, StartSyncStream, StreamKey};
+use crate::status::{BucketProgress, DownloadProgress, StreamStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -138,7 +138,7 @@ impl Iteration {
             },
             app_metadata: options.app_metadata.as_deref(),
         })
-        .map_err(|e| PowerSyncError::Internal(Some(e.to_string())))?;
+        .map_err(|e| Error::Internal(Some(e.to_string())))?;
 
         let mut it = Iteration {
             include_defaults: options.include_defaults,
@@ -262,11 +262,11 @@ impl Iteration {
                 }
             }
             SyncEvent::TextLine(text) => {
-                let line = crate::sync::protocol::parse_text(text)?;
+                let line = crate::line::parse_text(text)?;
                 self.prepare_line(line, text.len(), store, leaked)?
             }
             SyncEvent::BinaryLine(bytes) => {
-                let line = crate::sync::protocol::parse_binary(bytes)?;
+                let line = crate::line::parse_binary(bytes)?;
                 self.prepare_line(line, bytes.len(), store, leaked)?
             }
         })
@@ -437,7 +437,7 @@ impl Iteration {
             }
             SyncLine::CheckpointDiff(diff) => {
                 let Some(old) = self.tracked() else {
-                    return Err(PowerSyncError::protocol(
+                    return Err(Error::protocol(
                         "Received checkpoint_diff without previous checkpoint",
                         None,
                     ));
@@ -449,7 +449,7 @@ impl Iteration {
             }
             SyncLine::CheckpointComplete => {
                 let Some(target) = self.tracked() else {
-                    return Err(PowerSyncError::protocol(
+                    return Err(Error::protocol(
                         "Received checkpoint complete without previous checkpoint",
                         None,
                     ));
@@ -458,7 +458,7 @@ impl Iteration {
             }
             SyncLine::PartialCheckpointComplete(p) => {
                 let Some(target) = self.tracked() else {
-                    return Err(PowerSyncError::state(
+                    return Err(Error::state(
                         "Received checkpoint complete without previous checkpoint",
                     ));
                 };

@@ -3,9 +3,9 @@
 //! fake in the unit tests.
 
 use crate::error::Result;
-use crate::sync::options::StreamKey;
-use crate::sync::protocol::DataLine;
-use crate::sync::status::PriorityStatus;
+use crate::line::DataLine;
+use crate::options::StreamKey;
+use crate::status::PriorityStatus;
 
 /// A row of `ps_stream_subscriptions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
