@@ -492,37 +492,65 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     let it = h.client.iteration.as_mut().unwrap();
     let before = format!("{it:?}");
     // Everything is written by prepare; the iteration does not change until commit.
-    let plan = it
-        .prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(DATA), &mut h.store).unwrap();
     assert_eq!(h.store.buckets["a"].since_last, 2);
     assert_eq!(format!("{it:?}"), before);
-    assert!(matches!(plan.transition, Transition::Data { .. }));
+    assert!(matches!(plan.draft.transition, Transition::Data { .. }));
     let outcome = it.commit(plan);
     assert!(!outcome.ended);
     assert_ne!(format!("{it:?}"), before);
     // A blocked checkpoint: the plan carries the pending checkpoint, commit stores it.
     h.store.crud_pending = true;
-    let plan = it
-        .prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(COMPLETE), &mut h.store).unwrap();
     assert!(it.pending.is_none());
     assert!(matches!(
-        plan.transition,
+        plan.draft.transition,
         Transition::Delayed { partial: None, .. }
     ));
     it.commit(plan);
     assert!(it.pending.is_some());
     // A close: commit reports the end; the machine drops the iteration.
-    let plan = it
-        .prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::RefreshedToken, &mut h.store).unwrap();
     let outcome = it.commit(plan);
     assert!(outcome.ended);
     assert_eq!(
         to_json(&outcome.instructions),
         format!(r#"[{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":true}}}}]"#)
     );
+}
+
+#[test]
+fn a_failed_prepare_aborts_without_a_plan() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let it = h.client.iteration.as_mut().unwrap();
+    let before = format!("{it:?}");
+    h.store.fail_data = Some(Error::store(StoreFailure("busy")));
+    let aborted = it.prepare(SyncEvent::TextLine(DATA), &mut h.store).unwrap_err();
+    assert_eq!(aborted.error().to_string(), "busy");
+    let e = it.abort(aborted);
+    assert!(matches!(e, Error::Store(_)));
+    assert_eq!(format!("{it:?}"), before);
+}
+
+/// A plan prepared from a state that has since changed is refused.
+#[cfg(debug_assertions)]
+#[test]
+#[should_panic(expected = "plan prepared from an older state")]
+fn a_stale_plan_cannot_be_committed() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let it = h.client.iteration.as_mut().unwrap();
+    let first = it
+        .prepare(SyncEvent::ConnectionEstablished, &mut h.store)
+        .unwrap();
+    let second = it
+        .prepare(SyncEvent::ConnectionEstablished, &mut h.store)
+        .unwrap();
+    let _ = it.commit(first);
+    let _ = it.commit(second);
 }
 
 #[test]
