@@ -17,10 +17,11 @@ pub mod control;
 pub mod protocol;
 pub mod raw_tables;
 pub mod statements;
-mod stmt;
 pub mod storage;
 
 pub use powersync_protocol::{client, instructions, options, status};
+// Our own prepared statements on the hot path: C API, hence in `ffi`.
+use crate::ffi::stmt;
 
 use crate::error::Result;
 use crate::state::ConnectionState;

@@ -75,6 +75,19 @@ impl SqlStore<'_> {
     }
 }
 
+/// Removes the ops of bucket `id` after noting their rows in `ps_updated_rows`, so that the
+/// next apply revisits those rows: what deleting a bucket means besides its `ps_buckets` row,
+/// which the caller deletes (the sync client by name, before; `powersync doctor` by id).
+pub fn delete_bucket_ops(conn: &Connection, id: i64) -> Result<()> {
+    // Rows without type or id are skipped by OR IGNORE (primary-key columns of a WITHOUT
+    // ROWID table are NOT NULL).
+    const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
+    const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
+    exec(conn, UPDATED, [id])?;
+    exec(conn, OPS, [id])?;
+    Ok(())
+}
+
 /// Reads `ps_sync_state` (for the status).
 pub fn priority_status(conn: &Connection) -> Result<Vec<PriorityStatus>> {
     const SQL: &str = "SELECT priority, last_synced_at FROM ps_sync_state ORDER BY priority";
@@ -140,16 +153,12 @@ impl SyncStore for SqlStore<'_> {
     }
 
     fn delete_buckets(&mut self, names: &[&str]) -> StoreResult<()> {
+        // The reference's statement: the id comes back from deleting the row by name.
         const DELETE: &str = "DELETE FROM ps_buckets WHERE name = ?1 RETURNING id";
-        // Rows without type or id are skipped by OR IGNORE (primary-key columns of a
-        // WITHOUT ROWID table are NOT NULL).
-        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
-        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
         for name in names {
             let id: Option<i64> = self.query_one(DELETE, [name])?;
             if let Some(id) = id {
-                exec(self.conn, UPDATED, [id])?;
-                exec(self.conn, OPS, [id])?;
+                delete_bucket_ops(self.conn, id)?;
             }
         }
         Ok(())
