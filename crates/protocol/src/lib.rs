@@ -1,7 +1,7 @@
 //! The PowerSync sync protocol, sans IO.
 //!
 //! Everything of the sync client that does not touch SQLite: decoding sync lines from JSON
-//! and BSON ([`line`]), a BSON encoder ([`bson`]), the payloads of `powersync_control`
+//! and BSON ([`mod@line`]), a BSON encoder ([`bson`]), the payloads of `powersync_control`
 //! commands ([`options`], the app [`schema`] carried by `start`), the instructions returned
 //! to the SDK ([`instructions`]), the sync status ([`status`]) and the state machine
 //! ([`client`]), which reaches storage only through the [`client::SyncStore`] trait.

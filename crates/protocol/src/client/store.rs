@@ -1,5 +1,5 @@
 //! What the state machine needs from storage. The state machine never runs SQL: it calls
-//! this interface, implemented over SQLite by [`crate::sync::storage`] and by an in-memory
+//! this interface, implemented over SQLite by `powersync_core::sync::storage` and by an in-memory
 //! fake in the unit tests.
 
 use crate::error::Result;
