@@ -9,6 +9,7 @@
 //! `powersync_core` implements that trait on SQLite and exposes all of this through SQL;
 //! this crate depends on neither, so tests, fuzzers and tools can drive the protocol alone.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod bson;
 pub mod client;
