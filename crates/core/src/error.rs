@@ -238,6 +238,32 @@ impl From<PowerSyncError> for rusqlite::Error {
     }
 }
 
+/// Errors of the sync protocol crate, with the same message; a store error raised here
+/// comes back as it was.
+impl From<powersync_protocol::Error> for PowerSyncError {
+    fn from(err: powersync_protocol::Error) -> Self {
+        use powersync_protocol::Error as P;
+        match err {
+            P::Argument { desc, cause } => Self::Argument { desc, cause },
+            P::State(desc) => Self::State(desc),
+            P::Protocol { desc, cause } => Self::Protocol { desc, cause },
+            P::Internal(cause) => Self::Internal(cause),
+            P::Store(err) => match err.downcast::<PowerSyncError>() {
+                Ok(err) => *err,
+                Err(other) => Self::Internal(Some(other.to_string())),
+            },
+        }
+    }
+}
+
+/// For [`SyncStore`](powersync_protocol::client::SyncStore) methods: carried through the
+/// state machine unchanged.
+impl From<PowerSyncError> for powersync_protocol::Error {
+    fn from(err: PowerSyncError) -> Self {
+        Self::store(err)
+    }
+}
+
 /// Adds the statement text to rusqlite results.
 pub trait SqlResultExt<T> {
     /// Maps an error to [`PowerSyncError::Sqlite`] naming `sql`.

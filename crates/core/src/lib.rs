@@ -9,6 +9,9 @@
 //! points `sqlite3_powersync_init` and `powersync_init_static()` (as the reference crate does,
 //! which is what lets the PowerSync Rust SDK use this crate in its place).
 #![warn(missing_docs)]
+// Unsafe code is confined to the `ffi` module, which wraps SQLite's C interface in safe
+// functions and types for the rest of the crate.
+#![deny(unsafe_code)]
 
 #[cfg(all(feature = "static", feature = "loadable_extension"))]
 compile_error!(
@@ -18,21 +21,20 @@ compile_error!(
 pub mod crud;
 pub mod doctor;
 pub mod error;
+#[allow(unsafe_code)]
+mod ffi;
 pub mod migrations;
 pub mod schema;
-pub mod sql_fn;
 pub mod state;
-#[cfg(feature = "static")]
-mod static_entry;
 pub mod sync;
 pub mod util;
 pub mod version;
 
 #[cfg(feature = "static")]
-pub use static_entry::{powersync_init_static, sqlite3_powersync_init};
+pub use ffi::static_entry::{powersync_init_static, sqlite3_powersync_init};
+pub use ffi::{function as sql_fn, init_raw};
 
-use rusqlite::{ffi, Connection};
-use std::ffi::{c_char, c_int};
+use rusqlite::Connection;
 use std::sync::Arc;
 
 pub use error::{PowerSyncError, Result};
@@ -48,35 +50,4 @@ pub fn register(conn: &Connection) -> Result<()> {
     schema::register(conn, &state)?;
     crud::register(conn, &state)?;
     Ok(())
-}
-
-/// Shared body of the C entry points (`sqlite3_powersync_init`): registers everything on the
-/// raw connection and reports failures through `pz_err_msg` as the reference does.
-///
-/// # Safety
-/// `db` must be a valid open connection and `pz_err_msg` null or writable; in loadable builds
-/// the SQLite API routines must already be initialised.
-pub unsafe fn init_raw(db: *mut ffi::sqlite3, pz_err_msg: *mut *mut c_char) -> c_int {
-    // SAFETY: the caller guarantees `db` is valid; the non-owning Connection never closes it.
-    let result = unsafe { Connection::from_handle(db) }
-        .map_err(PowerSyncError::from)
-        .and_then(|c| register(&c));
-    match result {
-        Ok(()) => ffi::SQLITE_OK,
-        Err(err) => {
-            if !pz_err_msg.is_null() {
-                let msg = format!("Could not initialize PowerSync: {err}\0");
-                // SAFETY: sqlite3_malloc'd buffer of the right size, NUL-terminated; SQLite
-                // frees it with sqlite3_free.
-                unsafe {
-                    let buf = ffi::sqlite3_malloc(msg.len() as c_int) as *mut u8;
-                    if !buf.is_null() {
-                        std::ptr::copy_nonoverlapping(msg.as_ptr(), buf, msg.len());
-                        *pz_err_msg = buf as *mut c_char;
-                    }
-                }
-            }
-            err.code()
-        }
-    }
 }

@@ -35,21 +35,23 @@ impl ConnectionState {
     /// calls happen on the connection's thread, so finding the lock held means `function` was
     /// called from inside that SQL: waiting would deadlock, holding the write lock forever.
     pub fn lock_sync(&self, function: &str) -> Result<MutexGuard<'_, SyncState>> {
-        match self.sync.try_lock() {
-            Ok(guard) => Ok(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => Err(PowerSyncError::state(format!(
+        self.try_sync().ok_or_else(|| {
+            PowerSyncError::state(format!(
                 "{function} was called from SQL that powersync_control runs on the same \
                  connection (a trigger on a synced table or a raw-table statement); it cannot \
                  run until powersync_control returns"
-            ))),
-        }
+            ))
+        })
     }
 
     /// The sync client when it is not in use by a `powersync_control` call on this
     /// connection (see [`Self::lock_sync`]), else `None`.
     pub fn try_sync(&self) -> Option<MutexGuard<'_, SyncState>> {
-        self.lock_sync("").ok()
+        match self.sync.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Whether the sync client is currently writing downloaded data.

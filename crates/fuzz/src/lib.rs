@@ -1,7 +1,7 @@
 //! Fuzz targets of the PowerSync core: each takes arbitrary bytes and panics when an invariant
 //! breaks. Shared by the cargo-fuzz binaries in `fuzz/` and the stable smoke test.
 
-use powersync_core::sync::protocol::{parse_binary, parse_text};
+use powersync_protocol::line::{parse_binary, parse_text};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::Connection;
 

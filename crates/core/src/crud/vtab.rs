@@ -1,12 +1,12 @@
 //! The virtual-table machinery shared by both CRUD tables: declaration, rejecting reads and
 //! updates, and transaction ids (docs/sql-surface.md#transaction-ids).
 
-use super::args::Arg;
+use super::args::{Arg, Values};
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
 use crate::util::sqlite_value::int64_of;
 use crate::util::vtab::{EponymousTable, VtabResult};
-use rusqlite::{ffi, Connection};
+use rusqlite::Connection;
 use std::ffi::CStr;
 use std::sync::{Arc, MutexGuard};
 
@@ -23,14 +23,14 @@ pub(super) trait CrudMode: Default + 'static {
 /// The column values of one xUpdate insert.
 #[derive(Clone, Copy)]
 pub(super) struct Columns<'a> {
-    args: &'a [*mut ffi::sqlite3_value],
+    args: Values<'a>,
 }
 
 impl<'a> Columns<'a> {
     /// Column `i` in declaration order.
     pub(super) fn get(self, i: usize) -> Arg<'a> {
         // argv[0] is the old rowid (NULL), argv[1] the new rowid, then the columns.
-        Arg::of(self.args, i + 2)
+        self.args.get(i + 2)
     }
 }
 
@@ -111,10 +111,7 @@ impl<M: CrudMode> EponymousTable for CrudTab<M> {
     const READABLE: bool = false;
     const TRANSACTIONS: bool = true;
 
-    fn connect(db: *mut ffi::sqlite3, state: &Arc<ConnectionState>) -> VtabResult<Self> {
-        // SAFETY: the connection declaring this table outlives it (SQLite disconnects
-        // eponymous tables before closing); the Connection does not own the handle.
-        let conn = unsafe { Connection::from_handle(db) }.map_err(PowerSyncError::from)?;
+    fn connect(conn: Connection, state: &Arc<ConnectionState>) -> VtabResult<Self> {
         Ok(Self {
             conn,
             state: state.clone(),
@@ -125,7 +122,7 @@ impl<M: CrudMode> EponymousTable for CrudTab<M> {
 
     /// Records a row, unless the sync client is applying data (then writes are ignored).
     /// Any explicit rowid is ignored.
-    fn insert(&mut self, args: &[*mut ffi::sqlite3_value]) -> VtabResult<()> {
+    fn insert(&mut self, args: Values<'_>) -> VtabResult<()> {
         if self.state.in_sync_local() {
             return Ok(());
         }

@@ -236,12 +236,7 @@ fn write_gate(conn: &Connection, report: &mut Report, fix: bool) -> Result<()> {
 /// the sync client does for a bucket that failed checksum validation: the next sync downloads
 /// it again from scratch.
 fn drop_bucket(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog \
-         WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL",
-        [id],
-    )?;
-    conn.execute("DELETE FROM ps_oplog WHERE bucket = ?1", [id])?;
+    crate::sync::storage::delete_bucket_ops(conn, id)?;
     conn.execute("DELETE FROM ps_buckets WHERE id = ?1", [id])?;
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! (`ps_data__*`, `ps_data_local__*`), direct tables (any table whose SQL contains the
 //! `/* ps-managed` marker, user tables included), generated views and their triggers.
 
-use super::model::parse_internal_name;
 use super::views::ViewDefinition;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
+use powersync_protocol::schema::parse_internal_name;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 

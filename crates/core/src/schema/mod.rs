@@ -5,18 +5,17 @@
 //! `docs/direct-tables.md`).
 
 mod existing;
-mod model;
-mod options;
-mod raw_table;
 mod raw_trigger;
 mod replace;
 mod sql;
 mod views;
 
 pub use existing::{ExistingTable, DIRECT_TABLE_MARKER};
-pub use model::{internal_name, Column, Index, IndexedColumn, Schema, Table};
-pub use options::{DiffIncludeOld, TableInfoFlags, TableOptions};
-pub use raw_table::{PendingStatementSource, PendingStatementValue, RawTable};
+// The schema model is shared with the sync protocol (the `start` payload carries it).
+pub use powersync_protocol::schema::{
+    internal_name, Column, DiffIncludeOld, Index, IndexedColumn, PendingStatementSource,
+    PendingStatementValue, RawTable, Schema, Table, TableInfoFlags, TableOptions,
+};
 pub use raw_trigger::{generate_raw_table_trigger, WriteType};
 pub use replace::{create_table_sql, replace_schema};
 pub use sql::{quote_identifier, quote_string};

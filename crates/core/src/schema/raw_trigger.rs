@@ -2,12 +2,12 @@
 //! (docs/sql-surface.md#raw-table-triggers): a trigger on an app-managed table that records local writes
 //! in the CRUD queue.
 
-use super::options::TableOptions;
-use super::raw_table::RawTable;
 use super::sql::{
     exec, json_object_fragment, quote_identifier, quote_string, CrudInsert, ID_UNCHANGED_CHECK_ABORT,
 };
 use super::views::old_values_expression;
+use super::RawTable;
+use super::TableOptions;
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::sql_fn::{self, Output};
 use rusqlite::Connection;

@@ -12,14 +12,14 @@
 //!    `ps_oplog` by the next full checkpoint).
 
 use super::existing::{existing_views, ExistingTable};
-use super::model::{Schema, Table};
 use super::sql::{exec, json_object_fragment, quote_identifier};
 use super::views::{index_sql, ViewDefinition, MANAGED_INDEX_MARKER};
+use super::{Schema, Table};
 use crate::error::{PowerSyncError, Result, SqlResultExt};
 use crate::state::ConnectionState;
 use crate::sync::raw_tables;
 use rusqlite::types::ValueRef;
-use rusqlite::{ffi, Connection};
+use rusqlite::Connection;
 use std::collections::{BTreeMap, HashSet};
 
 const SAVEPOINT: &str = "SAVEPOINT powersync_replace_schema";
@@ -69,20 +69,7 @@ fn apply(conn: &Connection, state: &ConnectionState, schema: &Schema) -> Result<
 /// Whether a statement that writes is currently executing on `conn` (SQLite refuses to
 /// `RELEASE` a savepoint then).
 fn writing_statement_active(conn: &Connection) -> bool {
-    // SAFETY: the handle is the live connection this function runs on, used from its own
-    // thread; sqlite3_next_stmt walks its statement list, which nothing modifies during the
-    // loop, and the flag queries only read statement state.
-    unsafe {
-        let db = conn.handle();
-        let mut stmt = ffi::sqlite3_next_stmt(db, std::ptr::null_mut());
-        while !stmt.is_null() {
-            if ffi::sqlite3_stmt_busy(stmt) != 0 && ffi::sqlite3_stmt_readonly(stmt) == 0 {
-                return true;
-            }
-            stmt = ffi::sqlite3_next_stmt(db, stmt);
-        }
-    }
-    false
+    crate::ffi::writing_statement_active(conn)
 }
 
 /// Runs a statement with one text parameter.

@@ -1,12 +1,12 @@
 //! Views, INSTEAD OF triggers and indexes generated for schema tables (see
 //! docs/sql-surface.md#generated-sql).
 
-use super::model::{Index, Table};
 use super::raw_trigger::{after_write_trigger, AfterWriteTrigger, WriteType};
 use super::sql::{
     extract_column, json_object_fragment, quote_identifier, quote_string, CrudInsert, ID_CHECK,
     ID_UNCHANGED_CHECK,
 };
+use super::{Index, Table};
 use crate::error::Result;
 
 /// The view of a table and the SQL of its triggers, in the shape used to decide whether an

@@ -6,20 +6,22 @@
 //! - [`storage`]: cached prepared statements over the `ps_*` tables;
 //! - [`apply`]: publishing validated checkpoints into the app's tables.
 //!
-//! [`control`] decodes `powersync_control` calls into events and dispatches them.
+//! The first two, with the command payloads ([`options`]), [`instructions`] and [`status`],
+//! are the `powersync_protocol` crate, re-exported here at their old paths; this module adds
+//! everything that runs SQL. [`control`] decodes `powersync_control` calls into events and
+//! dispatches them.
 
 pub mod apply;
 mod batch;
-pub mod client;
 pub mod control;
-pub mod instructions;
-pub mod options;
 pub mod protocol;
 pub mod raw_tables;
 pub mod statements;
-pub mod status;
-mod stmt;
 pub mod storage;
+
+pub use powersync_protocol::{client, instructions, options, status};
+// Our own prepared statements on the hot path: C API, hence in `ffi`.
+use crate::ffi::stmt;
 
 use crate::error::Result;
 use crate::state::ConnectionState;

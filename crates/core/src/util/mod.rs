@@ -11,7 +11,7 @@ pub mod pre_close;
 pub mod sqlite_value;
 pub mod update_hooks;
 pub mod uuid;
-pub mod vtab;
+pub use crate::ffi::vtab;
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE, SUBTYPE};

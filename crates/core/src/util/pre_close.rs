@@ -7,16 +7,17 @@
 //! itself has no rows and rejects inserts.
 
 use crate::error::Result;
+use crate::ffi::hooks;
 use crate::state::ConnectionState;
-use crate::util::update_hooks;
 use crate::util::vtab::{self, EponymousTable, VtabResult};
-use rusqlite::{ffi, Connection};
+use rusqlite::Connection;
 use std::ffi::CStr;
 use std::sync::Arc;
 
 /// The `powersync_internal_close` table of one connection.
 pub struct PreCloseTab {
-    db: *mut ffi::sqlite3,
+    /// Non-owning, for uninstalling hooks on disconnect.
+    conn: Connection,
     state: Arc<ConnectionState>,
 }
 
@@ -25,9 +26,8 @@ impl Drop for PreCloseTab {
     fn drop(&mut self) {
         // Replacing the sync client drops it, finalizing its cached statements.
         *self.state.sync.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
-        // SAFETY: SQLite disconnects the table before closing the connection; `self.state`
-        // is a strong reference.
-        unsafe { update_hooks::uninstall(self.db, &self.state) };
+        // SQLite disconnects the table before closing the connection, so it is still open.
+        hooks::uninstall(&self.conn, &self.state);
     }
 }
 
@@ -36,10 +36,9 @@ impl EponymousTable for PreCloseTab {
     const READABLE: bool = true;
     const TRANSACTIONS: bool = false;
 
-    fn connect(db: *mut ffi::sqlite3, state: &Arc<ConnectionState>) -> VtabResult<Self> {
-        // Only the handle value is kept, for uninstalling hooks on disconnect.
+    fn connect(conn: Connection, state: &Arc<ConnectionState>) -> VtabResult<Self> {
         Ok(Self {
-            db,
+            conn,
             state: state.clone(),
         })
     }

@@ -3,162 +3,20 @@
 //! SDKs use this to notify watchers of tables changed by committed transactions: an update
 //! hook collects table names into a *pending* set, the commit hook moves them to the
 //! *committed* set (a rollback discards them), and `'get'` returns and empties the committed
-//! set. The three SQLite hooks are installed through the C API because rusqlite's hook API
-//! lives on the owning `Connection`, which a SQL function cannot reach.
+//! set. The hooks themselves are C callbacks, in `ffi/hooks.rs`.
 
 use crate::error::{PowerSyncError, Result};
+use crate::ffi::hooks::{install, take_committed, UninstallOnDrop};
 use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE};
 use crate::state::ConnectionState;
 use rusqlite::{ffi, Connection};
-use std::collections::BTreeSet;
-use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
-/// Pending and committed sets of changed tables.
-#[derive(Debug, Default)]
-pub struct HookState {
-    /// Whether our hooks are installed; they then own one strong count of the connection
-    /// state, handed to SQLite as the hooks' user data.
-    installed: bool,
-    /// Tables changed by the current transaction.
-    pending: BTreeSet<String>,
-    /// Tables changed by committed transactions since the last `'get'`.
-    committed: BTreeSet<String>,
-}
-
-fn lock(state: &ConnectionState) -> MutexGuard<'_, HookState> {
-    state.update_hooks.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Connects the pre-close virtual table (so that closing the connection uninstalls the
-/// hooks) and installs the update, commit and rollback hooks. Installing again replaces
-/// our own hooks harmlessly.
-///
-/// SQLite only reveals a previously installed hook by replacing it. If another library's
-/// hook was installed, the reference aborts the process; we remove our hooks again and fail
-/// with an error instead (the other library's hook cannot be restored).
-pub fn install(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
-    const CONNECT_PRE_CLOSE: &str = "SELECT 1 FROM powersync_internal_close;";
-    crate::migrations::exec_script(conn, CONNECT_PRE_CLOSE)?;
-
-    let mut hooks = lock(state);
-    let arg = if hooks.installed {
-        Arc::as_ptr(state)
-    } else {
-        Arc::into_raw(state.clone())
-    } as *mut c_void;
-    // SAFETY: `arg` points to the connection state, kept alive by the strong count created
-    // above until `uninstall` reclaims it; the callbacks only read it as `&ConnectionState`.
-    let previous = unsafe {
-        let db = conn.handle();
-        [
-            ffi::sqlite3_update_hook(db, Some(on_update), arg),
-            ffi::sqlite3_commit_hook(db, Some(on_commit), arg),
-            ffi::sqlite3_rollback_hook(db, Some(on_rollback), arg),
-        ]
-    };
-    hooks.installed = true;
-    if previous.iter().all(|p| p.is_null() || *p == arg) {
-        return Ok(());
-    }
-    drop(hooks);
-    // SAFETY: the connection we just installed on; `state` is another strong reference.
-    unsafe { uninstall(conn.handle(), state) };
-    Err(PowerSyncError::state(
-        "another library installed an update, commit or rollback hook on this connection",
-    ))
-}
-
-/// Removes our hooks if they are installed (pre-close, function destruction).
-///
-/// # Safety
-/// `db` must be the open connection the hooks were installed on, and the caller must hold
-/// another strong reference to `state` (the hooks' own reference is released here).
-pub unsafe fn uninstall(db: *mut ffi::sqlite3, state: &ConnectionState) {
-    let mut hooks = lock(state);
-    if !hooks.installed {
-        return;
-    }
-    hooks.installed = false;
-    hooks.pending.clear();
-    drop(hooks);
-    // SAFETY: per the function's contract `db` is open and the caller keeps the state alive;
-    // the pointer reclaimed here is the strong count created by `install`.
-    unsafe {
-        ffi::sqlite3_update_hook(db, None, std::ptr::null_mut());
-        ffi::sqlite3_commit_hook(db, None, std::ptr::null_mut());
-        ffi::sqlite3_rollback_hook(db, None, std::ptr::null_mut());
-        drop(Arc::from_raw(state as *const ConnectionState));
-    }
-}
-
-/// Returns the committed table names as a JSON array (byte order) and empties the set.
-pub fn take_committed(state: &ConnectionState) -> String {
-    let committed = std::mem::take(&mut lock(state).committed);
-    serde_json::to_string(&committed).expect("a set of strings serializes")
-}
-
-/// # Safety
-/// Called by SQLite with the `arg` passed in [`install`] and a NUL-terminated table name.
-unsafe extern "C" fn on_update(
-    arg: *mut c_void,
-    _op: c_int,
-    _db_name: *const c_char,
-    table: *const c_char,
-    _rowid: ffi::sqlite3_int64,
-) {
-    // SAFETY: see the function's contract; the state outlives the installed hook.
-    let (state, table) = unsafe { (&*(arg as *const ConnectionState), CStr::from_ptr(table)) };
-    let table = table.to_string_lossy();
-    let mut hooks = lock(state);
-    // Avoid allocating for every changed row: most rows hit an already-recorded table.
-    if !hooks.pending.contains(table.as_ref()) {
-        hooks.pending.insert(table.into_owned());
-    }
-}
-
-/// # Safety
-/// Called by SQLite with the `arg` passed in [`install`].
-unsafe extern "C" fn on_commit(arg: *mut c_void) -> c_int {
-    // SAFETY: see the function's contract.
-    let state = unsafe { &*(arg as *const ConnectionState) };
-    let mut hooks = lock(state);
-    let pending = std::mem::take(&mut hooks.pending);
-    hooks.committed.extend(pending);
-    0
-}
-
-/// # Safety
-/// Called by SQLite with the `arg` passed in [`install`].
-unsafe extern "C" fn on_rollback(arg: *mut c_void) {
-    // SAFETY: see the function's contract.
-    let state = unsafe { &*(arg as *const ConnectionState) };
-    lock(state).pending.clear();
-}
-
-/// Uninstalls the hooks when SQLite destroys the function's user data (the function was
-/// replaced, or the connection is closing and the pre-close table did not run first).
-struct UninstallOnDrop {
-    db: *mut ffi::sqlite3,
-    state: Arc<ConnectionState>,
-}
-
-impl Drop for UninstallOnDrop {
-    fn drop(&mut self) {
-        // SAFETY: SQLite destroys function user data while the connection is still usable
-        // (when the function is replaced, or during close, where the pre-close table has
-        // normally uninstalled the hooks already); `self.state` is a strong reference.
-        unsafe { uninstall(self.db, &self.state) };
-    }
-}
+pub use crate::ffi::hooks::HookState;
 
 /// Registers `powersync_update_hooks` (DETERMINISTIC and RESULT_SUBTYPE, as the reference).
 pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
-    let guard = UninstallOnDrop {
-        // SAFETY: only the handle value is stored; it is used while the connection lives.
-        db: unsafe { conn.handle() },
-        state: state.clone(),
-    };
+    let guard = UninstallOnDrop::new(conn, state);
     sql_fn::register(
         conn,
         "powersync_update_hooks",
@@ -166,10 +24,10 @@ pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
         DETERMINISTIC | RESULT_SUBTYPE,
         move |call| match call.text_lossy(0).as_str() {
             "install" => {
-                install(&call.connection(), &guard.state)?;
+                install(&call.connection(), guard.state())?;
                 Ok(Output::Null)
             }
-            "get" => Ok(Output::Json(take_committed(&guard.state))),
+            "get" => Ok(Output::Json(take_committed(guard.state()))),
             _ => Err(PowerSyncError::Plain {
                 code: ffi::SQLITE_MISUSE,
                 message: "Unknown operation".into(),

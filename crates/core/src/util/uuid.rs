@@ -10,11 +10,8 @@ pub fn random_uuid() -> Result<String> {
     #[cfg(feature = "getrandom")]
     getrandom::fill(&mut bytes)
         .map_err(|e| crate::PowerSyncError::Internal(Some(format!("no randomness: {e}"))))?;
-    // SAFETY: FFI edge; SQLite fills exactly the 16 bytes of the buffer.
     #[cfg(not(feature = "getrandom"))]
-    unsafe {
-        rusqlite::ffi::sqlite3_randomness(bytes.len() as std::ffi::c_int, bytes.as_mut_ptr().cast())
-    };
+    crate::ffi::sqlite_randomness(&mut bytes);
     Ok(::uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()

@@ -1,5 +1,7 @@
 //! SQL storage of the sync client: [`SqlStore`] implements the state machine's
-//! [`SyncStore`] over the `ps_*` tables with cached prepared statements.
+//! [`SyncStore`] over the `ps_*` tables with cached prepared statements. Its errors go
+//! through the state machine boxed (`powersync_protocol::Error::Store`) and come back
+//! unchanged.
 //!
 //! Statements are compiled once per connection: most through `prepare_cached` on the
 //! long-lived connection kept in `SyncState`, the few run per op or per row as our own
@@ -21,6 +23,7 @@ use crate::sync::protocol::DataLine;
 use crate::sync::raw_tables::RawTable;
 use crate::sync::statements::HotStatements;
 use crate::sync::status::PriorityStatus;
+use powersync_protocol::Result as StoreResult;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
@@ -72,6 +75,19 @@ impl SqlStore<'_> {
     }
 }
 
+/// Removes the ops of bucket `id` after noting their rows in `ps_updated_rows`, so that the
+/// next apply revisits those rows: what deleting a bucket means besides its `ps_buckets` row,
+/// which the caller deletes (the sync client by name, before; `powersync doctor` by id).
+pub fn delete_bucket_ops(conn: &Connection, id: i64) -> Result<()> {
+    // Rows without type or id are skipped by OR IGNORE (primary-key columns of a WITHOUT
+    // ROWID table are NOT NULL).
+    const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
+    const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
+    exec(conn, UPDATED, [id])?;
+    exec(conn, OPS, [id])?;
+    Ok(())
+}
+
 /// Reads `ps_sync_state` (for the status).
 pub fn priority_status(conn: &Connection) -> Result<Vec<PriorityStatus>> {
     const SQL: &str = "SELECT priority, last_synced_at FROM ps_sync_state ORDER BY priority";
@@ -90,19 +106,19 @@ pub fn priority_status(conn: &Connection) -> Result<Vec<PriorityStatus>> {
 }
 
 impl SyncStore for SqlStore<'_> {
-    fn now(&mut self) -> Result<i64> {
+    fn now(&mut self) -> StoreResult<i64> {
         Ok(self.query_one(self.now_sql, [])?.unwrap_or(0))
     }
 
-    fn priority_status(&mut self) -> Result<Vec<PriorityStatus>> {
-        priority_status(self.conn)
+    fn priority_status(&mut self) -> StoreResult<Vec<PriorityStatus>> {
+        Ok(priority_status(self.conn)?)
     }
 
-    fn subscriptions(&mut self) -> Result<Vec<SubscriptionRow>> {
-        subscriptions::all(self.conn)
+    fn subscriptions(&mut self) -> StoreResult<Vec<SubscriptionRow>> {
+        Ok(subscriptions::all(self.conn)?)
     }
 
-    fn request_buckets(&mut self) -> Result<Vec<(String, i64)>> {
+    fn request_buckets(&mut self) -> StoreResult<Vec<(String, i64)>> {
         const SQL: &str = "SELECT name, last_op FROM ps_buckets WHERE pending_delete = 0 ORDER BY id";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         let rows = stmt
@@ -112,19 +128,19 @@ impl SyncStore for SqlStore<'_> {
         Ok(rows)
     }
 
-    fn refresh_ttl(&mut self, streams: &[StreamKey], now: i64) -> Result<()> {
-        subscriptions::refresh_ttl(self.conn, streams, now)
+    fn refresh_ttl(&mut self, streams: &[StreamKey], now: i64) -> StoreResult<()> {
+        Ok(subscriptions::refresh_ttl(self.conn, streams, now)?)
     }
 
-    fn delete_outdated_subscriptions(&mut self, now: i64) -> Result<()> {
-        subscriptions::delete_outdated(self.conn, now)
+    fn delete_outdated_subscriptions(&mut self, now: i64) -> StoreResult<()> {
+        Ok(subscriptions::delete_outdated(self.conn, now)?)
     }
 
-    fn client_id(&mut self) -> Result<String> {
-        kv::client_id(self.conn)
+    fn client_id(&mut self) -> StoreResult<String> {
+        Ok(kv::client_id(self.conn)?)
     }
 
-    fn checkpoint_request_id(&mut self) -> Result<i64> {
+    fn checkpoint_request_id(&mut self) -> StoreResult<i64> {
         let counter = kv::get_int(self.conn, kv::REQUESTED)?.unwrap_or(0);
         let target = kv::get_int(self.conn, kv::TARGET)?
             .filter(|t| *t > 0 && *t < i64::MAX)
@@ -132,27 +148,23 @@ impl SyncStore for SqlStore<'_> {
         Ok(counter.max(target).max(1))
     }
 
-    fn target_checkpoint_request_id(&mut self) -> Result<Option<i64>> {
-        kv::get_int(self.conn, kv::TARGET)
+    fn target_checkpoint_request_id(&mut self) -> StoreResult<Option<i64>> {
+        Ok(kv::get_int(self.conn, kv::TARGET)?)
     }
 
-    fn delete_buckets(&mut self, names: &[&str]) -> Result<()> {
+    fn delete_buckets(&mut self, names: &[&str]) -> StoreResult<()> {
+        // The reference's statement: the id comes back from deleting the row by name.
         const DELETE: &str = "DELETE FROM ps_buckets WHERE name = ?1 RETURNING id";
-        // Rows without type or id are skipped by OR IGNORE (primary-key columns of a
-        // WITHOUT ROWID table are NOT NULL).
-        const UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id)\nSELECT row_type, row_id\nFROM ps_oplog\nWHERE bucket = ?1";
-        const OPS: &str = "DELETE FROM ps_oplog WHERE bucket=?1";
         for name in names {
             let id: Option<i64> = self.query_one(DELETE, [name])?;
             if let Some(id) = id {
-                exec(self.conn, UPDATED, [id])?;
-                exec(self.conn, OPS, [id])?;
+                delete_bucket_ops(self.conn, id)?;
             }
         }
         Ok(())
     }
 
-    fn bucket_counters(&mut self) -> Result<HashMap<String, BucketCounters>> {
+    fn bucket_counters(&mut self) -> StoreResult<HashMap<String, BucketCounters>> {
         let mut stmt = self.conn.prepare_cached(PROGRESS_SQL).sql_context(PROGRESS_SQL)?;
         let map = stmt
             .query_map([], |r| {
@@ -170,7 +182,7 @@ impl SyncStore for SqlStore<'_> {
         Ok(map)
     }
 
-    fn reset_counters(&mut self, ids: &[i64]) -> Result<()> {
+    fn reset_counters(&mut self, ids: &[i64]) -> StoreResult<()> {
         const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = 0 WHERE id = ?";
         for id in ids {
             exec(self.conn, SQL, [id])?;
@@ -178,11 +190,11 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 
-    fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> Result<()> {
-        data::insert_line(self.conn, self.statements, line, size)
+    fn insert_data_line(&mut self, line: &DataLine<'_>, size: usize) -> StoreResult<()> {
+        Ok(data::insert_line(self.conn, self.statements, line, size)?)
     }
 
-    fn validate_checksums(&mut self, buckets: &[(&str, u32)]) -> Result<Vec<ChecksumFailure>> {
+    fn validate_checksums(&mut self, buckets: &[(&str, u32)]) -> StoreResult<Vec<ChecksumFailure>> {
         const SQL: &str = "SELECT add_checksum, op_checksum FROM ps_buckets WHERE name = ?1";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         let mut failures = Vec::new();
@@ -205,7 +217,7 @@ impl SyncStore for SqlStore<'_> {
         Ok(failures)
     }
 
-    fn set_last_op(&mut self, buckets: &[&str], last_op: i64) -> Result<()> {
+    fn set_last_op(&mut self, buckets: &[&str], last_op: i64) -> StoreResult<()> {
         const SQL: &str = "UPDATE ps_buckets SET last_op = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for name in buckets {
@@ -214,26 +226,26 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 
-    fn set_kv(&mut self, key: &str, value: i64) -> Result<()> {
-        kv::set_int(self.conn, key, value)
+    fn set_kv(&mut self, key: &str, value: i64) -> StoreResult<()> {
+        Ok(kv::set_int(self.conn, key, value)?)
     }
 
-    fn write_gate_closed(&mut self) -> Result<bool> {
+    fn write_gate_closed(&mut self) -> StoreResult<bool> {
         const SQL: &str = "SELECT (EXISTS (SELECT 1 FROM ps_kv t WHERE t.key = 'target_checkpoint_request_id' AND CAST(t.value AS INTEGER) > COALESCE((SELECT CAST(s.value AS INTEGER) FROM ps_kv s WHERE s.key = 'last_seen_checkpoint_request_id'), 0))) OR EXISTS (SELECT 1 FROM ps_crud)";
         Ok(self.query_one::<bool>(SQL, [])?.unwrap_or(false))
     }
 
-    fn apply(&mut self, mode: ApplyMode<'_>, now: i64) -> Result<()> {
+    fn apply(&mut self, mode: ApplyMode<'_>, now: i64) -> StoreResult<()> {
         let (conn, raw_tables) = (self.conn, self.raw_tables);
         let (cache, statements) = (&mut *self.raw_cache, &mut *self.statements);
         // Applying reads ops by row: the indexes must exist.
         bulk::leave(conn, &mut statements.bulk)?;
         self.state
             .while_syncing_local(|| apply::sync_local(conn, raw_tables, cache, statements, mode))?;
-        apply::record_sync(conn, mode, now)
+        Ok(apply::record_sync(conn, mode, now)?)
     }
 
-    fn set_counts(&mut self, counts: &[(&str, i64)]) -> Result<()> {
+    fn set_counts(&mut self, counts: &[(&str, i64)]) -> StoreResult<()> {
         const SQL: &str = "UPDATE ps_buckets SET count_since_last = 0, count_at_last = ? WHERE name = ?";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for (name, count) in counts {
@@ -242,27 +254,28 @@ impl SyncStore for SqlStore<'_> {
         Ok(())
     }
 
-    fn update_subscription(&mut self, row: &SubscriptionRow) -> Result<()> {
-        subscriptions::update(self.conn, row)
+    fn update_subscription(&mut self, row: &SubscriptionRow) -> StoreResult<()> {
+        Ok(subscriptions::update(self.conn, row)?)
     }
 
-    fn delete_subscription(&mut self, id: i64) -> Result<()> {
+    fn delete_subscription(&mut self, id: i64) -> StoreResult<()> {
         exec(
             self.conn,
             "DELETE FROM ps_stream_subscriptions WHERE id = ?",
             [id],
-        )
-        .map(drop)
+        )?;
+        Ok(())
     }
 
-    fn insert_default_subscription(&mut self, stream: &str) -> Result<i64> {
+    fn insert_default_subscription(&mut self, stream: &str) -> StoreResult<i64> {
         // `RETURNING *`: the id is the first column.
         const SQL: &str = "INSERT INTO ps_stream_subscriptions (stream_name, active, is_default) VALUES (?, TRUE, TRUE) RETURNING *;";
-        self.query_one(SQL, [stream])?
-            .ok_or_else(|| PowerSyncError::Internal(Some("no id returned".into())))
+        Ok(self
+            .query_one(SQL, [stream])?
+            .ok_or_else(|| PowerSyncError::Internal(Some("no id returned".into())))?)
     }
 
-    fn set_subscriptions_synced(&mut self, ids: &[i64], now: i64) -> Result<()> {
+    fn set_subscriptions_synced(&mut self, ids: &[i64], now: i64) -> StoreResult<()> {
         const SQL: &str = "UPDATE ps_stream_subscriptions SET last_synced_at = ?2 WHERE id = ?1";
         let mut stmt = self.conn.prepare_cached(SQL).sql_context(SQL)?;
         for id in ids {

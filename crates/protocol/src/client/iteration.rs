@@ -5,11 +5,11 @@ use super::store::{ApplyMode, SyncStore};
 use super::subscriptions::{offline_streams, reconcile, SubscriptionRequest};
 use super::target::Target;
 use super::{Outcome, SyncEvent};
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
-use crate::sync::options::{CheckpointMode, StartSyncStream, StreamKey};
-use crate::sync::protocol::{BucketPriority, DataLine, SyncLine};
-use crate::sync::status::{BucketProgress, DownloadProgress, StreamStatus, SyncStatus};
+use crate::error::{Error, Result};
+use crate::instructions::{BucketChange, CheckpointRequest, Diagnostics, Instruction, Severity};
+use crate::line::{BucketPriority, DataLine, SyncLine};
+use crate::options::{CheckpointMode, StartSyncStream, StreamKey};
+use crate::status::{BucketProgress, DownloadProgress, StreamStatus, SyncStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -39,6 +39,9 @@ pub struct Iteration {
     request: SubscriptionRequest,
     /// A validated full checkpoint blocked by the write gate.
     pub(super) pending: Option<Box<Target>>,
+    /// Number of plans committed: a [`Plan`] records the value it was prepared at, so that
+    /// one prepared from an older state cannot be committed.
+    epoch: u64,
 }
 
 #[derive(Serialize)]
@@ -138,7 +141,7 @@ impl Iteration {
             },
             app_metadata: options.app_metadata.as_deref(),
         })
-        .map_err(|e| PowerSyncError::Internal(Some(e.to_string())))?;
+        .map_err(|e| Error::Internal(Some(e.to_string())))?;
 
         let mut it = Iteration {
             include_defaults: options.include_defaults,
@@ -151,6 +154,7 @@ impl Iteration {
             },
             request,
             pending: None,
+            epoch: 0,
         };
         let mut instructions = Vec::with_capacity(2);
         it.publish_status(&mut instructions);
@@ -199,54 +203,75 @@ impl Iteration {
     }
 
     /// Handles an event in two phases: [`Self::prepare`] does all database work without
-    /// touching the iteration, then [`Self::commit`] applies the outcome in memory and cannot
-    /// fail. An error therefore leaves the iteration exactly as it was, and the SDK can carry
-    /// on with it (e.g. deliver the line again after rolling back).
-    ///
-    /// One exception, as in the reference: once an apply has marked stream subscriptions as
-    /// synced, their in-memory `last_synced_at` stays updated even if a later write of the
-    /// same event fails (the reference updates them while writing); the status shows it with
-    /// the next change reported.
+    /// touching the iteration and returns a [`Plan`]; [`Self::commit`] applies the plan in
+    /// memory and cannot fail. An error therefore leaves the iteration exactly as it was
+    /// (but for the exception [`Aborted`] carries, applied by [`Self::abort`]), and the SDK
+    /// can carry on with it (e.g. deliver the line again after rolling back).
     pub(crate) fn handle(&mut self, event: SyncEvent<'_>, store: &mut dyn SyncStore) -> Result<Outcome> {
-        let mut leaked = None;
-        match self.prepare(event, store, &mut leaked) {
+        match self.prepare(event, store) {
             Ok(plan) => Ok(self.commit(plan)),
-            Err(e) => {
-                if let Some(synced) = leaked {
-                    self.mark_streams_synced(&synced);
-                }
-                Err(e)
-            }
+            Err(aborted) => Err(self.abort(aborted)),
         }
     }
 
     /// Ends the iteration from the client side (`stop`): the disconnected status, then
     /// `CloseSyncStream`.
     pub(crate) fn stop(&mut self) -> Vec<Instruction> {
-        self.commit(Plan::new(Transition::Close {
+        let plan = self.plan(Transition::Close {
             hide_disconnect: false,
-        }))
-        .instructions
+        });
+        self.commit(plan).instructions
+    }
+
+    /// A plan with no instructions of its own, prepared at the current state.
+    fn plan<'a>(&self, transition: Transition<'a>) -> Plan<'a> {
+        Plan {
+            draft: Draft::new(transition),
+            epoch: self.epoch,
+        }
     }
 
     /// Phase one: everything that reads or writes the database, and the instructions that
-    /// come before any status change (log lines, credential requests).
+    /// come before any status change (log lines, credential requests). Takes the iteration
+    /// by shared reference: whatever the store does, the in-memory state only changes by
+    /// committing the returned plan (or aborting with the error).
     ///
-    /// `leaked` receives the streams an apply marked as synced, for the error path of
-    /// [`Self::handle`].
-    pub(crate) fn prepare<'a>(
+    /// `start` and `stop` are handled by [`SyncClient`](super::SyncClient), not here (they
+    /// panic).
+    pub fn prepare<'a>(&self, event: SyncEvent<'a>, store: &mut dyn SyncStore) -> Result<Plan<'a>, Aborted> {
+        let mut leaked = None;
+        match self.prepare_event(event, store, &mut leaked) {
+            Ok(draft) => Ok(Plan {
+                draft,
+                epoch: self.epoch,
+            }),
+            Err(error) => Err(Aborted { error, leaked }),
+        }
+    }
+
+    /// Phase two after a failed prepare: applies the one change an error keeps (see
+    /// [`Aborted`]) and returns the error.
+    pub fn abort(&mut self, aborted: Aborted) -> Error {
+        if let Some(synced) = aborted.leaked {
+            self.mark_streams_synced(&synced);
+        }
+        aborted.error
+    }
+
+    /// [`Self::prepare`], with `leaked` receiving the streams an apply marked as synced.
+    fn prepare_event<'a>(
         &self,
         event: SyncEvent<'a>,
         store: &mut dyn SyncStore,
         leaked: &mut Option<Synced>,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Draft<'a>> {
         Ok(match event {
             SyncEvent::Start(_) | SyncEvent::Stop => unreachable!("handled by SyncClient"),
-            SyncEvent::ConnectionEnd => Plan::new(Transition::Close {
+            SyncEvent::ConnectionEnd => Draft::new(Transition::Close {
                 hide_disconnect: false,
             }),
-            SyncEvent::ConnectionEstablished => Plan::new(Transition::Connected),
-            SyncEvent::RefreshedToken => Plan::new(Transition::Close {
+            SyncEvent::ConnectionEstablished => Draft::new(Transition::Connected),
+            SyncEvent::RefreshedToken => Draft::new(Transition::Close {
                 hide_disconnect: true,
             }),
             SyncEvent::CompletedUpload => self.completed_upload(store, leaked)?,
@@ -254,29 +279,35 @@ impl Iteration {
                 let now = store.now()?;
                 store.refresh_ttl(&streams, now)?;
                 if self.request_changed(store)? {
-                    Plan::new(Transition::Close {
+                    Draft::new(Transition::Close {
                         hide_disconnect: true,
                     })
                 } else {
-                    Plan::new(Transition::ActiveStreams(streams))
+                    Draft::new(Transition::ActiveStreams(streams))
                 }
             }
             SyncEvent::TextLine(text) => {
-                let line = crate::sync::protocol::parse_text(text)?;
+                let line = crate::line::parse_text(text)?;
                 self.prepare_line(line, text.len(), store, leaked)?
             }
             SyncEvent::BinaryLine(bytes) => {
-                let line = crate::sync::protocol::parse_binary(bytes)?;
+                let line = crate::line::parse_binary(bytes)?;
                 self.prepare_line(line, bytes.len(), store, leaked)?
             }
         })
     }
 
-    /// Phase two: applies a prepared plan to the in-memory state. Infallible.
-    pub(crate) fn commit(&mut self, plan: Plan<'_>) -> Outcome {
-        let mut out = plan.instructions;
+    /// Phase two: applies a prepared plan to the in-memory state. Infallible; the only way
+    /// (with [`Self::abort`]) an event changes the iteration.
+    pub fn commit(&mut self, plan: Plan<'_>) -> Outcome {
+        debug_assert_eq!(plan.epoch, self.epoch, "plan prepared from an older state");
+        self.epoch += 1;
+        let Draft {
+            instructions: mut out,
+            transition,
+        } = plan.draft;
         let mut ended = false;
-        match plan.transition {
+        match transition {
             Transition::Track {
                 target,
                 progress,
@@ -415,7 +446,7 @@ impl Iteration {
         size: usize,
         store: &mut dyn SyncStore,
         leaked: &mut Option<Synced>,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Draft<'a>> {
         match line {
             SyncLine::Checkpoint(cp) => {
                 let target = Target::from_checkpoint(&cp);
@@ -437,7 +468,7 @@ impl Iteration {
             }
             SyncLine::CheckpointDiff(diff) => {
                 let Some(old) = self.tracked() else {
-                    return Err(PowerSyncError::protocol(
+                    return Err(Error::protocol(
                         "Received checkpoint_diff without previous checkpoint",
                         None,
                     ));
@@ -449,7 +480,7 @@ impl Iteration {
             }
             SyncLine::CheckpointComplete => {
                 let Some(target) = self.tracked() else {
-                    return Err(PowerSyncError::protocol(
+                    return Err(Error::protocol(
                         "Received checkpoint complete without previous checkpoint",
                         None,
                     ));
@@ -458,7 +489,7 @@ impl Iteration {
             }
             SyncLine::PartialCheckpointComplete(p) => {
                 let Some(target) = self.tracked() else {
-                    return Err(PowerSyncError::state(
+                    return Err(Error::state(
                         "Received checkpoint complete without previous checkpoint",
                     ));
                 };
@@ -466,10 +497,10 @@ impl Iteration {
             }
             SyncLine::Data(line) => {
                 store.insert_data_line(&line, size)?;
-                Ok(Plan::new(Transition::Data { line }))
+                Ok(Draft::new(Transition::Data { line }))
             }
             SyncLine::TokenExpiresIn(seconds) => self.token_expires_in(seconds, store),
-            SyncLine::Unknown => Ok(Plan {
+            SyncLine::Unknown => Ok(Draft {
                 instructions: vec![Instruction::log(Severity::Debug, "Unknown sync line")],
                 transition: Transition::Connected,
             }),
@@ -477,7 +508,7 @@ impl Iteration {
     }
 
     /// Common tail of `checkpoint` / `checkpoint_diff`: progress, then streams.
-    fn track<'a>(&self, target: Target, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
+    fn track<'a>(&self, target: Target, store: &mut dyn SyncStore) -> Result<Draft<'a>> {
         let counters = store.bucket_counters()?;
         let mut reset = Vec::new();
         let progress: HashMap<String, BucketProgress> = target
@@ -509,7 +540,7 @@ impl Iteration {
         reset.sort_unstable();
         store.reset_counters(&reset)?;
         let (instructions, streams) = reconcile(store, &target, &self.request)?;
-        Ok(Plan {
+        Ok(Draft {
             instructions,
             transition: Transition::Track {
                 target: Box::new(target),
@@ -519,11 +550,11 @@ impl Iteration {
         })
     }
 
-    fn token_expires_in<'a>(&self, seconds: i32, store: &mut dyn SyncStore) -> Result<Plan<'a>> {
+    fn token_expires_in<'a>(&self, seconds: i32, store: &mut dyn SyncStore) -> Result<Draft<'a>> {
         let now = store.now()?;
         store.refresh_ttl(&self.active_streams, now)?;
         if seconds <= 0 {
-            return Ok(Plan {
+            return Ok(Draft {
                 instructions: vec![Instruction::FetchCredentials { did_expire: true }],
                 transition: Transition::Close {
                     hide_disconnect: false,
@@ -531,13 +562,13 @@ impl Iteration {
             });
         }
         if seconds <= 30 {
-            return Ok(Plan {
+            return Ok(Draft {
                 instructions: vec![Instruction::FetchCredentials { did_expire: false }],
                 transition: Transition::Connected,
             });
         }
         // The keepalive is also when expired subscriptions are noticed.
-        Ok(Plan::new(if self.request_changed(store)? {
+        Ok(Draft::new(if self.request_changed(store)? {
             Transition::Close {
                 hide_disconnect: true,
             }
@@ -660,7 +691,7 @@ impl Iteration {
         target: &Target,
         store: &mut dyn SyncStore,
         leaked: &mut Option<Synced>,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Draft<'a>> {
         Ok(match self.sync_local(target, None, store, leaked)? {
             LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
             LocalSync::Pending => Self::delayed(target, None),
@@ -669,7 +700,7 @@ impl Iteration {
                 if let Some(w) = target.write_checkpoint {
                     store.set_kv("last_applied_checkpoint_request_id", w)?;
                 }
-                Plan {
+                Draft {
                     instructions: vec![Instruction::log(
                         Severity::Debug,
                         "Validated and applied checkpoint",
@@ -684,8 +715,8 @@ impl Iteration {
         })
     }
 
-    fn checksum_failure<'a>(message: String) -> Plan<'a> {
-        Plan {
+    fn checksum_failure<'a>(message: String) -> Draft<'a> {
+        Draft {
             instructions: vec![Instruction::log(Severity::Warning, message)],
             transition: Transition::Close {
                 hide_disconnect: false,
@@ -694,8 +725,8 @@ impl Iteration {
     }
 
     /// A full checkpoint blocked by local writes: kept for `completed_upload`.
-    fn delayed<'a>(target: &Target, partial: Option<Synced>) -> Plan<'a> {
-        Plan {
+    fn delayed<'a>(target: &Target, partial: Option<Synced>) -> Draft<'a> {
+        Draft {
             instructions: vec![
                 Instruction::CheckpointDelayedDueToLocalData {},
                 Instruction::log(
@@ -716,15 +747,15 @@ impl Iteration {
         priority: i32,
         store: &mut dyn SyncStore,
         leaked: &mut Option<Synced>,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Draft<'a>> {
         Ok(match self.sync_local(target, Some(priority), store, leaked)? {
             LocalSync::ChecksumFailure(message) => Self::checksum_failure(message),
             // The full checkpoint that follows decides what to keep pending.
-            LocalSync::Pending | LocalSync::AppliedPartially(_) => Plan {
+            LocalSync::Pending | LocalSync::AppliedPartially(_) => Draft {
                 instructions: vec![Instruction::CheckpointDelayedDueToLocalData {}],
                 transition: Transition::Connected,
             },
-            LocalSync::Applied(synced) => Plan::new(Transition::Applied {
+            LocalSync::Applied(synced) => Draft::new(Transition::Applied {
                 priority: Some(priority),
                 synced,
                 request_id: None,
@@ -736,15 +767,15 @@ impl Iteration {
         &self,
         store: &mut dyn SyncStore,
         leaked: &mut Option<Synced>,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Draft<'a>> {
         let Some(pending) = self.pending.as_deref() else {
-            return Ok(Plan::new(Transition::Empty));
+            return Ok(Draft::new(Transition::Empty));
         };
         if let Some(t) = store.target_checkpoint_request_id()? {
             // The pending checkpoint predates the write checkpoint the upload asked for: it
             // cannot be applied, but stays pending (a later call may find another target).
             if pending.write_checkpoint.is_none_or(|w| w < t) {
-                return Ok(Plan::new(Transition::Empty));
+                return Ok(Draft::new(Transition::Empty));
             }
         }
         Ok(match self.sync_local(pending, None, store, leaked)? {
@@ -752,7 +783,7 @@ impl Iteration {
                 if let Some(w) = pending.write_checkpoint {
                     store.set_kv("last_applied_checkpoint_request_id", w)?;
                 }
-                Plan {
+                Draft {
                     instructions: vec![Instruction::log(
                         Severity::Debug,
                         "Applied pending checkpoint after completed upload",
@@ -764,7 +795,7 @@ impl Iteration {
                     },
                 }
             }
-            other => Plan {
+            other => Draft {
                 instructions: vec![Instruction::log(
                     Severity::Warning,
                     "Could not apply pending checkpoint even after completed upload",
@@ -784,7 +815,7 @@ impl Iteration {
 
 /// Streams marked synced by an apply, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Synced {
+pub(super) struct Synced {
     /// The apply's timestamp (µs).
     pub at: i64,
     /// Ids of the stream subscriptions whose `last_synced_at` became `at`.
@@ -807,7 +838,7 @@ enum LocalSync {
 /// How an event changes the iteration, computed by [`Iteration::prepare`] once every
 /// database write has succeeded, applied by [`Iteration::commit`].
 #[derive(Debug)]
-pub(crate) enum Transition<'a> {
+pub(super) enum Transition<'a> {
     /// Start tracking a new target checkpoint (`checkpoint`, `checkpoint_diff`).
     Track {
         target: Box<Target>,
@@ -838,18 +869,63 @@ pub(crate) enum Transition<'a> {
     Empty,
 }
 
-/// A prepared event: instructions that precede any status change, and the transition.
+/// A prepared event: what [`Iteration::prepare`] decided once every store call of the event
+/// had succeeded, for [`Iteration::commit`] to apply: the instructions that precede any
+/// status change, and the change of the iteration.
+///
+/// Only `prepare` makes plans (the fields are private) and only `commit` consumes them, so
+/// the in-memory state cannot change before storage succeeded, and a plan prepared from one
+/// state is not committed over a later one (checked in debug builds).
 #[derive(Debug)]
-pub(crate) struct Plan<'a> {
-    pub instructions: Vec<Instruction>,
-    pub transition: Transition<'a>,
+#[must_use = "an event changes nothing in memory until its plan is committed"]
+pub struct Plan<'a> {
+    pub(super) draft: Draft<'a>,
+    /// [`Iteration::epoch`] when prepared.
+    epoch: u64,
 }
 
-impl<'a> Plan<'a> {
+impl Plan<'_> {
+    /// The instructions the plan starts with (status changes and others are added by
+    /// [`Iteration::commit`]).
+    pub fn instructions(&self) -> &[Instruction] {
+        &self.draft.instructions
+    }
+}
+
+/// What the steps of [`Iteration::prepare`] build up: a [`Plan`] before it is stamped with
+/// the state it was prepared from.
+#[derive(Debug)]
+pub(super) struct Draft<'a> {
+    pub(super) instructions: Vec<Instruction>,
+    pub(super) transition: Transition<'a>,
+}
+
+impl<'a> Draft<'a> {
     fn new(transition: Transition<'a>) -> Self {
         Self {
             instructions: Vec::new(),
             transition,
         }
+    }
+}
+
+/// A failed [`Iteration::prepare`]: the error, and the one change the iteration keeps
+/// anyway, for [`Iteration::abort`] to apply.
+///
+/// The exception, as in the reference: once an apply has marked stream subscriptions as
+/// synced, their in-memory `last_synced_at` stays updated even if a later write of the same
+/// event fails (the reference updates them while writing); the status shows it with the
+/// next change reported.
+#[derive(Debug)]
+#[must_use = "the error is returned by Iteration::abort"]
+pub struct Aborted {
+    error: Error,
+    leaked: Option<Synced>,
+}
+
+impl Aborted {
+    /// The error that stopped the event.
+    pub fn error(&self) -> &Error {
+        &self.error
     }
 }

@@ -4,7 +4,7 @@
 //! triggers from `table_name`, `synced_columns` and the options.
 
 use super::options::TableOptions;
-use crate::error::{PowerSyncError, Result};
+use crate::error::{Error, Result};
 use serde::Deserialize;
 
 /// A raw table definition.
@@ -31,7 +31,7 @@ impl RawTable {
     /// Parses one raw table definition (the first argument of
     /// `powersync_create_raw_table_crud_trigger`).
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        serde_json::from_slice(json).map_err(PowerSyncError::json_argument)
+        serde_json::from_slice(json).map_err(Error::json_argument)
     }
 }
 

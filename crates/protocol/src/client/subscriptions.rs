@@ -4,9 +4,9 @@
 use super::store::{SubscriptionRow, SyncStore};
 use super::target::{StreamError, Target};
 use crate::error::Result;
-use crate::sync::instructions::{Instruction, Severity};
-use crate::sync::protocol::BucketSubscriptionReason;
-use crate::sync::status::StreamStatus;
+use crate::instructions::{Instruction, Severity};
+use crate::line::BucketSubscriptionReason;
+use crate::status::StreamStatus;
 
 /// One entry of `request.streams.subscriptions`.
 #[derive(Debug, Clone)]

@@ -5,11 +5,11 @@
 //! protocol errors) quote them, e.g. `invalid value: integer \`4294967296\`, expected a 32-bit
 //! int`.
 
-use super::lines::{
+use super::types::{
     BucketPriority, BucketSubscriptionReason, Checksum, OpId, OpType, PartialCheckpointComplete,
     SubscriptionRef, SyncLine,
 };
-use crate::error::PowerSyncError;
+use crate::error::Error;
 use serde::de::{self, Deserializer, EnumAccess, IgnoredAny, Unexpected, VariantAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -215,9 +215,7 @@ impl PriorityVisitor {
         if v < 0 || v == BucketPriority::SENTINEL.0 {
             // The reference wraps its argument error, so the cause reads
             // `invalid argument: Invalid bucket priority value. cause: unknown`.
-            return Err(E::custom(PowerSyncError::argument(
-                "Invalid bucket priority value",
-            )));
+            return Err(E::custom(Error::argument("Invalid bucket priority value")));
         }
         Ok(BucketPriority(v))
     }

@@ -1,7 +1,7 @@
 //! `HandleDiagnostics` support (docs/protocol.md#diagnostics): inferred column types of downloaded rows.
 
-use crate::sync::instructions::{ColumnType, Diagnostics, Instruction};
-use crate::sync::protocol::DataLine;
+use crate::instructions::{ColumnType, Diagnostics, Instruction};
+use crate::line::DataLine;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;

@@ -1,11 +1,11 @@
 //! What the state machine needs from storage. The state machine never runs SQL: it calls
-//! this interface, implemented over SQLite by [`crate::sync::storage`] and by an in-memory
+//! this interface, implemented over SQLite by `powersync_core::sync::storage` and by an in-memory
 //! fake in the unit tests.
 
 use crate::error::Result;
-use crate::sync::options::StreamKey;
-use crate::sync::protocol::DataLine;
-use crate::sync::status::PriorityStatus;
+use crate::line::DataLine;
+use crate::options::StreamKey;
+use crate::status::PriorityStatus;
 
 /// A row of `ps_stream_subscriptions`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::protocol::BucketPriority;
+use crate::line::BucketPriority;
 use crate::schema::Schema;
 
 /// Payload of `start` (all fields optional, unknown fields ignored). Named like the

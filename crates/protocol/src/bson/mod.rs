@@ -1,6 +1,6 @@
-//! A small zero-copy BSON decoder for sync lines.
+//! BSON: a small zero-copy decoder for sync lines, and an encoder for building them.
 //!
-//! Chosen over the `bson` crate (3.1, raw borrowed serde deserialisation through the same
+//! The decoder is chosen over the `bson` crate (3.1, raw borrowed serde deserialisation through the same
 //! `Deserialize` impls) for two reasons:
 //! - speed, measured with `examples/bench_sync_decode.rs` (realistic PUT ops with ~200-byte
 //!   rows, best of 7 interleaved rounds, 2-core machine): a 1000-op data line (441 kB) decodes
@@ -14,15 +14,22 @@
 //! It supports the element types the reference supports; decimal128, regex, JavaScript code,
 //! symbols, db pointers and min/max keys are rejected as unknown element codes.
 
+//!
+//! The encoder ([`Document`], [`Value`]) writes what the decoder reads: documents of strings,
+//! integers, doubles, booleans, nulls, arrays, nested documents and binary data. Tools, tests
+//! and fuzzers use it to build `line_binary` payloads.
+
 mod de;
+mod encode;
 mod error;
 mod parser;
 
-pub(super) use de::Deserializer;
-pub(super) use error::BsonError;
+pub(crate) use de::Deserializer;
+pub use encode::{Document, Integers, Value};
+pub(crate) use error::BsonError;
 
 /// Decodes a `T` from the BSON document at the start of `input` (bytes after the document are
 /// ignored, as are elements the `T` does not read).
-pub(super) fn from_slice<'de, T: serde::Deserialize<'de>>(input: &'de [u8]) -> Result<T, BsonError> {
+pub(crate) fn from_slice<'de, T: serde::Deserialize<'de>>(input: &'de [u8]) -> Result<T, BsonError> {
     T::deserialize(&mut Deserializer::from_slice(input))
 }

@@ -1,6 +1,6 @@
 //! The target checkpoint being tracked (owned copy of a `checkpoint` line plus diffs).
 
-use crate::sync::protocol::{
+use crate::line::{
     BucketChecksum, BucketSubscriptionReason, Checkpoint, CheckpointDiff, StreamDescription, SubscriptionRef,
 };
 use std::collections::BTreeMap;

@@ -3,12 +3,17 @@
 use super::iteration::Transition;
 use super::store::{ApplyMode, BucketCounters, ChecksumFailure, SubscriptionRow, SyncStore};
 use super::{SyncClient, SyncEvent};
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::{to_json, Instruction};
-use crate::sync::options::StreamKey;
-use crate::sync::protocol::{DataLine, OpType};
-use crate::sync::status::PriorityStatus;
+use crate::error::{Error, Result};
+use crate::instructions::{to_json, Instruction};
+use crate::line::{DataLine, OpType};
+use crate::options::StreamKey;
+use crate::status::PriorityStatus;
 use std::collections::{BTreeMap, HashMap};
+
+/// An error of the fake store (the SQL store's are `PowerSyncError`s).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct StoreFailure(&'static str);
 
 #[derive(Default, Clone)]
 struct Bucket {
@@ -30,7 +35,7 @@ struct FakeStore {
     sync_state: Vec<PriorityStatus>,
     now: i64,
     /// Error returned by the next `insert_data_line`.
-    fail_data: Option<PowerSyncError>,
+    fail_data: Option<Error>,
     /// `client_id` fails as on a database without one.
     fail_client_id: bool,
 }
@@ -57,7 +62,7 @@ impl SyncStore for FakeStore {
     }
     fn client_id(&mut self) -> Result<String> {
         if self.fail_client_id {
-            return Err(PowerSyncError::MissingClientId);
+            return Err(Error::store(StoreFailure("No client_id found in ps_kv")));
         }
         Ok("client".into())
     }
@@ -440,12 +445,11 @@ fn errors_keep_the_iteration_unchanged() {
     h.line(CP).unwrap();
     for code in [5, 1299] {
         let before = format!("{:?}", h.client.iteration().unwrap());
-        h.store.fail_data = Some(PowerSyncError::Sqlite {
-            sql: None,
-            code,
-            message: "x".into(),
-            context: None,
-        });
+        h.store.fail_data = Some(Error::store(StoreFailure(if code == 5 {
+            "busy"
+        } else {
+            "constraint"
+        })));
         h.line(DATA).unwrap_err();
         assert!(h.client.is_active());
         assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
@@ -468,7 +472,7 @@ fn protocol_errors_keep_the_iteration() {
     let e = h
         .line(r#"{"partial_checkpoint_complete":{"last_op_id":"1","priority":1}}"#)
         .unwrap_err();
-    assert_eq!(e.code(), 21);
+    assert!(matches!(e, Error::State(_)), "{e:?}");
     h.line("{").unwrap_err();
     assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
     // The iteration goes on normally.
@@ -488,37 +492,65 @@ fn prepare_leaves_the_iteration_alone_and_commit_applies() {
     let it = h.client.iteration.as_mut().unwrap();
     let before = format!("{it:?}");
     // Everything is written by prepare; the iteration does not change until commit.
-    let plan = it
-        .prepare(SyncEvent::TextLine(DATA), &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(DATA), &mut h.store).unwrap();
     assert_eq!(h.store.buckets["a"].since_last, 2);
     assert_eq!(format!("{it:?}"), before);
-    assert!(matches!(plan.transition, Transition::Data { .. }));
+    assert!(matches!(plan.draft.transition, Transition::Data { .. }));
     let outcome = it.commit(plan);
     assert!(!outcome.ended);
     assert_ne!(format!("{it:?}"), before);
     // A blocked checkpoint: the plan carries the pending checkpoint, commit stores it.
     h.store.crud_pending = true;
-    let plan = it
-        .prepare(SyncEvent::TextLine(COMPLETE), &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::TextLine(COMPLETE), &mut h.store).unwrap();
     assert!(it.pending.is_none());
     assert!(matches!(
-        plan.transition,
+        plan.draft.transition,
         Transition::Delayed { partial: None, .. }
     ));
     it.commit(plan);
     assert!(it.pending.is_some());
     // A close: commit reports the end; the machine drops the iteration.
-    let plan = it
-        .prepare(SyncEvent::RefreshedToken, &mut h.store, &mut None)
-        .unwrap();
+    let plan = it.prepare(SyncEvent::RefreshedToken, &mut h.store).unwrap();
     let outcome = it.commit(plan);
     assert!(outcome.ended);
     assert_eq!(
         to_json(&outcome.instructions),
         format!(r#"[{DISCONNECTED},{{"CloseSyncStream":{{"hide_disconnect":true}}}}]"#)
     );
+}
+
+#[test]
+fn a_failed_prepare_aborts_without_a_plan() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let it = h.client.iteration.as_mut().unwrap();
+    let before = format!("{it:?}");
+    h.store.fail_data = Some(Error::store(StoreFailure("busy")));
+    let aborted = it.prepare(SyncEvent::TextLine(DATA), &mut h.store).unwrap_err();
+    assert_eq!(aborted.error().to_string(), "busy");
+    let e = it.abort(aborted);
+    assert!(matches!(e, Error::Store(_)));
+    assert_eq!(format!("{it:?}"), before);
+}
+
+/// A plan prepared from a state that has since changed is refused.
+#[cfg(debug_assertions)]
+#[test]
+#[should_panic(expected = "plan prepared from an older state")]
+fn a_stale_plan_cannot_be_committed() {
+    let mut h = Harness::new();
+    h.start();
+    h.line(CP).unwrap();
+    let it = h.client.iteration.as_mut().unwrap();
+    let first = it
+        .prepare(SyncEvent::ConnectionEstablished, &mut h.store)
+        .unwrap();
+    let second = it
+        .prepare(SyncEvent::ConnectionEstablished, &mut h.store)
+        .unwrap();
+    let _ = it.commit(first);
+    let _ = it.commit(second);
 }
 
 #[test]
@@ -532,7 +564,8 @@ fn failed_start_keeps_the_previous_iteration() {
         .client
         .handle(SyncEvent::Start(Box::default()), &mut h.store)
         .unwrap_err();
-    assert_eq!(e.code(), 4);
+    assert!(matches!(e, Error::Store(_)), "{e:?}");
+    assert_eq!(e.to_string(), "No client_id found in ps_kv");
     assert_eq!(format!("{:?}", h.client.iteration().unwrap()), before);
     // A successful start replaces it, without instructions for the old one.
     h.store.fail_client_id = false;

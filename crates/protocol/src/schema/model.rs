@@ -5,7 +5,7 @@
 
 use super::options::TableOptions;
 use super::raw_table::RawTable;
-use crate::error::{PowerSyncError, Result};
+use crate::error::{Error, Result};
 use serde::Deserialize;
 
 /// A parsed app schema.
@@ -55,7 +55,7 @@ impl TryFrom<NonValidatedSchema> for Schema {
 impl Schema {
     /// Parses schema JSON; errors are argument errors with serde_json's message as cause.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        serde_json::from_slice(json).map_err(PowerSyncError::json_argument)
+        serde_json::from_slice(json).map_err(Error::json_argument)
     }
 }
 
@@ -115,7 +115,7 @@ pub fn internal_name(name: &str, local_only: bool) -> String {
 
 /// Maps a data table name back to (public name, local-only); `None` for other `ps_data_*`
 /// names.
-pub(super) fn parse_internal_name(internal: &str) -> Option<(&str, bool)> {
+pub fn parse_internal_name(internal: &str) -> Option<(&str, bool)> {
     if let Some(name) = internal.strip_prefix("ps_data_local__") {
         Some((name, true))
     } else {

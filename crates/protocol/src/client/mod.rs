@@ -3,12 +3,14 @@
 //! [`SyncClient::handle`] takes an event and a [`SyncStore`] and returns instructions. All
 //! database access goes through the store, so the machine can be tested with a fake.
 //!
-//! Every event is handled in two phases: a prepare phase does all the database work (the only
-//! part that can fail) and describes the outcome as a transition; a commit phase applies that
-//! transition to the in-memory iteration and cannot fail. Any error (a protocol error, a
-//! constraint violation, BUSY, …) is returned with the iteration as it was (one exception, as
-//! in the reference: see `Iteration::handle`), and the iteration carries on: the SDK decides
-//! whether to retry the event or stop.
+//! Every event is handled in two phases, and the types keep them apart:
+//! [`Iteration::prepare`] does all the database work (the only part that can fail) with the
+//! iteration borrowed read-only, and describes the outcome as a [`Plan`];
+//! [`Iteration::commit`] consumes the plan, applies it to the in-memory iteration and cannot
+//! fail. Any error (a protocol error, a constraint violation, BUSY, …) comes back as
+//! [`Aborted`] and the iteration stays as it was (one exception, as in the reference, which
+//! `Aborted` carries and [`Iteration::abort`] applies), and the iteration carries on: the SDK
+//! decides whether to retry the event or stop.
 
 mod diagnostics;
 mod iteration;
@@ -18,10 +20,10 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 
-use crate::error::{PowerSyncError, Result};
-use crate::sync::instructions::Instruction;
-use crate::sync::options::{StartSyncStream, StreamKey};
-pub use iteration::Iteration;
+use crate::error::{Error, Result};
+use crate::instructions::Instruction;
+use crate::options::{StartSyncStream, StreamKey};
+pub use iteration::{Aborted, Iteration, Plan};
 pub use store::SyncStore;
 
 /// An input to the state machine.
@@ -48,8 +50,10 @@ pub enum SyncEvent<'a> {
     UpdateSubscriptions(Vec<StreamKey>),
 }
 
-/// Result of an event handled by an active iteration.
-pub(crate) struct Outcome {
+/// Result of an event handled by an active iteration ([`Iteration::commit`]).
+#[derive(Debug)]
+pub struct Outcome {
+    /// The instructions for the SDK.
     pub instructions: Vec<Instruction>,
     /// The iteration is over.
     pub ended: bool,
@@ -94,7 +98,7 @@ impl SyncClient {
             }),
             event => {
                 let Some(it) = self.iteration.as_mut() else {
-                    return Err(PowerSyncError::state("No iteration is active"));
+                    return Err(Error::state("No iteration is active"));
                 };
                 let outcome = it.handle(event, store)?;
                 if outcome.ended {

@@ -1,18 +1,18 @@
 //! Sync lines and their decoding from JSON text and BSON (docs/protocol.md#sync-lines).
 //!
 //! Both encodings decode into the same borrowed [`SyncLine`] through one set of serde
-//! `Deserialize` implementations ([`lines`] and `de`), so scalar rules and error texts are
+//! `Deserialize` implementations ([`types`] and `de`), so scalar rules and error texts are
 //! shared. JSON goes through serde_json (whose messages the reference reproduces verbatim);
-//! BSON through the small zero-copy decoder in `bson` (chosen over the `bson` crate, see
-//! its module docs).
+//! BSON through the small zero-copy decoder in [`crate::bson`] (chosen over the `bson` crate,
+//! see its module docs).
 
-mod bson;
 mod de;
-pub mod lines;
+pub mod types;
 
-pub use lines::*;
+pub use types::*;
 
-use crate::error::PowerSyncError;
+use crate::bson;
+use crate::error::Error;
 
 /// Description of protocol errors for undecodable `line_text` payloads.
 pub const INVALID_TEXT_LINE: &str = "invalid text line";
@@ -21,13 +21,13 @@ pub const INVALID_BINARY_LINE: &str = "invalid binary line";
 
 /// Decodes a JSON sync line: an object with exactly one key, the line type. Trailing
 /// whitespace is allowed. Strings borrow from `line` unless they contain escapes.
-pub fn parse_text(line: &str) -> Result<SyncLine<'_>, PowerSyncError> {
-    serde_json::from_str(line).map_err(|e| PowerSyncError::protocol(INVALID_TEXT_LINE, Some(e.to_string())))
+pub fn parse_text(line: &str) -> Result<SyncLine<'_>, Error> {
+    serde_json::from_str(line).map_err(|e| Error::protocol(INVALID_TEXT_LINE, Some(e.to_string())))
 }
 
 /// Decodes a BSON sync line: the first element of the document is the line type and its
 /// value the body; further elements and bytes after the document are ignored. Strings borrow
 /// from `line`.
-pub fn parse_binary(line: &[u8]) -> Result<SyncLine<'_>, PowerSyncError> {
-    bson::from_slice(line).map_err(|e| PowerSyncError::protocol(INVALID_BINARY_LINE, Some(e.to_string())))
+pub fn parse_binary(line: &[u8]) -> Result<SyncLine<'_>, Error> {
+    bson::from_slice(line).map_err(|e| Error::protocol(INVALID_BINARY_LINE, Some(e.to_string())))
 }

@@ -6,6 +6,7 @@
 //! incompatibly between rusqlite 0.39 and 0.43 (callback signatures, module constructors), and
 //! this crate must build with every rusqlite an application may already use.
 
+use super::value::Values;
 use crate::error::PowerSyncError;
 use crate::state::ConnectionState;
 use rusqlite::{ffi, Connection};
@@ -43,12 +44,13 @@ pub trait EponymousTable: Sized + 'static {
     /// transactions writing the table.
     const TRANSACTIONS: bool;
 
-    /// Creates the table's instance for connection `db`.
-    fn connect(db: *mut ffi::sqlite3, state: &Arc<ConnectionState>) -> VtabResult<Self>;
+    /// Creates the table's instance for a connection. `conn` does not own the handle; the
+    /// connection outlives the table (SQLite disconnects eponymous tables before closing).
+    fn connect(conn: Connection, state: &Arc<ConnectionState>) -> VtabResult<Self>;
 
     /// An INSERT: `args` are the values of SQLite's xUpdate (old rowid, new rowid, columns).
     /// The reported rowid is always 0, as with the reference.
-    fn insert(&mut self, args: &[*mut ffi::sqlite3_value]) -> VtabResult<()> {
+    fn insert(&mut self, args: Values<'_>) -> VtabResult<()> {
         let _ = args;
         Err(VtabError::Misuse)
     }
@@ -183,7 +185,14 @@ unsafe extern "C" fn x_connect<T: EponymousTable>(
 ) -> c_int {
     // SAFETY: FFI edge; `aux` is the live `Arc<ConnectionState>` box of `register`.
     let state = unsafe { &*aux.cast::<Arc<ConnectionState>>() };
-    let table = match T::connect(db, state) {
+    // SAFETY: `db` is the connection declaring the table, which outlives it (SQLite
+    // disconnects eponymous tables before closing); the Connection does not own the handle.
+    let conn = match unsafe { Connection::from_handle(db) } {
+        Ok(conn) => conn,
+        // SAFETY: `err_msg` is SQLite's message slot for this call.
+        Err(err) => return unsafe { report(Err(PowerSyncError::from(err).into()), err_msg) },
+    };
+    let table = match T::connect(conn, state) {
         Ok(table) => table,
         // SAFETY: `err_msg` is SQLite's message slot for this call.
         Err(err) => return unsafe { report(Err(err), err_msg) },
@@ -297,7 +306,10 @@ unsafe extern "C" fn x_update<T: EponymousTable>(
     let insert = args.len() > 1 && unsafe { ffi::sqlite3_value_type(args[0]) } == ffi::SQLITE_NULL;
     let result = if insert {
         // SAFETY: `vtab` is one of ours, connected.
-        unsafe { table::<T>(vtab) }.insert(args).inspect(|()| {
+        // SAFETY: the values are protected for the duration of this call.
+        let values = unsafe { Values::new(args) };
+        // SAFETY: `vtab` is one of ours, connected.
+        unsafe { table::<T>(vtab) }.insert(values).inspect(|()| {
             // SAFETY: FFI edge; SQLite passes a writable rowid slot for inserts.
             unsafe { *rowid = 0 }
         })
