@@ -30,9 +30,7 @@ fn loads_into_bundled_sqlite_with_the_reference_surface() {
         .query_row("SELECT powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
     assert!(version.starts_with("0.5.4/"));
-    let Some(reference) = common::open_reference() else {
-        return;
-    };
+    let reference = common::open_reference("reference");
     let ours = common::rows(&conn, FUNCTIONS);
     let theirs = common::rows(&reference, FUNCTIONS);
     assert_eq!(
