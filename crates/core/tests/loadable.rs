@@ -49,7 +49,10 @@ fn sqlite3_shell() -> Option<String> {
 #[test]
 fn loads_into_the_system_sqlite3_shell() {
     let Some(version) = sqlite3_shell() else {
-        eprintln!("!!! SKIPPED: no sqlite3 shell on this machine (apt-get install sqlite3) !!!");
+        common::report_skipped(
+            "loadable",
+            "no sqlite3 shell on this machine (apt-get install sqlite3)",
+        );
         return;
     };
     eprintln!("system sqlite3: {version}");

@@ -525,7 +525,10 @@ fn old_style_views(d: &mut Diff) {
     }
 
     if !ours_has_crud_vtabs() {
-        eprintln!("!!! SKIPPED: down-migration with generated views needs the CRUD virtual tables (crud module) !!!");
+        common::report_skipped(
+            "migrations",
+            "down-migration with generated views needs the CRUD virtual tables (crud module)",
+        );
         return;
     }
     // Down to 3 drops generated views and their triggers (down scripts 10 and 5).

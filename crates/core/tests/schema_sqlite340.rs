@@ -48,7 +48,10 @@ fn apply_script(schema: &str) -> String {
 #[test]
 fn replace_schema_on_sqlite_3_40() {
     if !shell_available() {
-        eprintln!("!!! SKIPPED: no sqlite3 shell on this machine (apt-get install sqlite3) !!!");
+        common::report_skipped(
+            "schema_sqlite340",
+            "no sqlite3 shell on this machine (apt-get install sqlite3)",
+        );
         return;
     }
     let mut schemas = vec![

@@ -442,7 +442,10 @@ fn soft_clear_and_resync_refused_during_a_sync_iteration() {
     if has_control != vec![vec![Value::Integer(1)]] {
         // powersync_control belongs to the sync client (branch sync-engine); this comparison
         // runs once it is merged.
-        eprintln!("!!! SKIPPED soft_clear_and_resync_refused_during_a_sync_iteration: powersync_control is not registered yet !!!");
+        common::report_skipped(
+            "util_clear_hooks",
+            "soft_clear_and_resync_refused_during_a_sync_iteration: powersync_control is not registered yet",
+        );
         return;
     }
     let script = r#"
