@@ -125,17 +125,17 @@ fn compare_fresh(ours: &Connection, reference: &common::RefConn, schema: &str) {
 
 type Outcome = Result<rusqlite::types::Value, (i32, String)>;
 
-/// In one transaction: ((result, result of re-applying), sqlite_master, (schema_version
-/// before and after re-applying), sqlite_master after).
-fn fresh(
-    conn: &Connection,
-    schema: &str,
-) -> (
+/// What [`fresh`] observes.
+type Fresh = (
     (Outcome, Outcome),
     Vec<common::MasterRow>,
     (i64, i64),
     Vec<common::MasterRow>,
-) {
+);
+
+/// In one transaction: ((result, result of re-applying), sqlite_master, (schema_version
+/// before and after re-applying), sqlite_master after).
+fn fresh(conn: &Connection, schema: &str) -> Fresh {
     conn.execute_batch("BEGIN").unwrap();
     let result = replace(conn, schema);
     let master = common::raw_master(conn);
