@@ -67,15 +67,15 @@ fn schema() -> String {
     format!(r#"{{"tables":[{}]}}"#, tables.join(","))
 }
 
-fn setup() -> Option<(Connection, Connection)> {
-    let (ours, reference) = common::both()?;
+fn setup() -> Option<(Connection, common::RefConn)> {
+    let (ours, reference) = common::both("reference");
     let schema = schema();
-    for conn in [&ours, &reference] {
+    common::each(&ours, &reference, &schema, |conn| {
         conn.execute_batch("BEGIN").unwrap();
         conn.query_row("SELECT powersync_replace_schema(?)", [&schema], |_| Ok(()))
             .unwrap();
         conn.execute_batch("COMMIT").unwrap();
-    }
+    });
     assert_eq!(
         common::master(&ours),
         common::master(&reference),

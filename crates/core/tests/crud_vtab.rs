@@ -11,12 +11,17 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 
 /// Both connections with the internal tables of `powersync_init()`.
-fn initialized() -> Option<(Connection, Connection)> {
-    let (ours, reference) = common::both()?;
-    for conn in [&ours, &reference] {
-        conn.execute_batch("BEGIN; SELECT powersync_init(); COMMIT;")
-            .unwrap();
-    }
+fn initialized() -> Option<(Connection, common::RefConn)> {
+    let (ours, reference) = common::both("reference");
+    common::each(
+        &ours,
+        &reference,
+        "BEGIN; SELECT powersync_init(); COMMIT;",
+        |conn| {
+            conn.execute_batch("BEGIN; SELECT powersync_init(); COMMIT;")
+                .unwrap();
+        },
+    );
     Some((ours, reference))
 }
 
@@ -334,9 +339,7 @@ INSERT INTO uniq VALUES (5)
 
 #[test]
 fn missing_tables_and_rows_match_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let script = r#"
 INSERT INTO powersync_crud(op, id, type) VALUES ('PUT', 'a', 't')
 ;;

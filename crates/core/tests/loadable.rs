@@ -30,9 +30,7 @@ fn loads_into_bundled_sqlite_with_the_reference_surface() {
         .query_row("SELECT powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
     assert!(version.starts_with("0.5.4/"));
-    let Some(reference) = common::open_reference() else {
-        return;
-    };
+    let reference = common::open_reference("reference");
     let ours = common::rows(&conn, FUNCTIONS);
     let theirs = common::rows(&reference, FUNCTIONS);
     assert_eq!(
@@ -51,7 +49,10 @@ fn sqlite3_shell() -> Option<String> {
 #[test]
 fn loads_into_the_system_sqlite3_shell() {
     let Some(version) = sqlite3_shell() else {
-        eprintln!("!!! SKIPPED: no sqlite3 shell on this machine (apt-get install sqlite3) !!!");
+        common::report_skipped(
+            "loadable",
+            "no sqlite3 shell on this machine (apt-get install sqlite3)",
+        );
         return;
     };
     eprintln!("system sqlite3: {version}");

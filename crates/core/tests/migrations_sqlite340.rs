@@ -139,7 +139,10 @@ fn expected_data(schema: &str, data: &str, updated_rows: bool) -> Vec<Json> {
 #[test]
 fn migrations_on_sqlite_3_40() {
     if Command::new("sqlite3").arg("--version").output().is_err() {
-        eprintln!("!!! SKIPPED: no sqlite3 shell on this machine (apt-get install sqlite3) !!!");
+        common::report_skipped(
+            "migrations_sqlite340",
+            "no sqlite3 shell on this machine (apt-get install sqlite3)",
+        );
         return;
     }
     let f = fixtures();

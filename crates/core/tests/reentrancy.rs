@@ -163,16 +163,18 @@ fn offline_sync_status_from_a_raw_table_statement() {
             rows[0][2],
             Value::Text(r#"{"connected":false,"connecting":false,"priority_status":[],"downloading":null,"streams":[]}"#.into())
         );
-        if let Some(reference) = common::open_reference() {
-            raw_prepare(&reference);
-            let b = sync_two_rows(&reference, raw_start(sql));
-            assert_eq!(normalize_result(&a), normalize_result(&b));
-            assert_eq!(
-                rows,
-                common::rows(&reference, "SELECT id, col, extra FROM raw_items ORDER BY id")
-            );
-            common::report("reentrancy::offline_sync_status", 1);
-        }
+        let reference = common::open_reference("reference");
+        let (b, theirs) = reference.ask("sync two rows", sql, |c| {
+            raw_prepare(c);
+            let b = normalize_result(&sync_two_rows(c, raw_start(sql)));
+            (
+                b,
+                common::raw_rows(c, "SELECT id, col, extra FROM raw_items ORDER BY id"),
+            )
+        });
+        assert_eq!(normalize_result(&a), b);
+        assert_eq!(rows, theirs);
+        common::report("reentrancy::offline_sync_status", 1);
     });
 }
 

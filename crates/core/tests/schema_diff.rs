@@ -111,30 +111,40 @@ fn hand_written() -> Vec<Json> {
 
 /// Applies `schema` on fresh databases of both implementations and compares everything:
 /// the result, `sqlite_master`, and that re-applying changes nothing (`schema_version`).
-fn compare_fresh(ours: &Connection, reference: &Connection, schema: &str) {
-    for conn in [ours, reference] {
-        conn.execute_batch("BEGIN").unwrap();
+fn compare_fresh(ours: &Connection, reference: &common::RefConn, schema: &str) {
+    let a = fresh(ours, schema);
+    let b = reference.ask("fresh", schema, |c| fresh(c, schema));
+    assert_eq!(a.0 .0, b.0 .0, "result for {schema}");
+    assert_eq!(a.1, b.1, "sqlite_master for {schema}");
+    for x in [&a, &b] {
+        assert_eq!(x.0 .1, b.0 .0, "re-apply {schema}");
+        assert_eq!(x.2 .1, x.2 .0, "schema_version changed re-applying {schema}");
+        assert_eq!(x.3, x.1);
     }
-    let ours_result = replace(ours, schema);
-    let ref_result = replace(reference, schema);
-    assert_eq!(ours_result, ref_result, "result for {schema}");
-    assert_eq!(
-        common::master(ours),
-        common::master(reference),
-        "sqlite_master for {schema}"
-    );
-    for conn in [ours, reference] {
-        let before = schema_version(conn);
-        let master = common::master(conn);
-        assert_eq!(replace(conn, schema), ref_result, "re-apply {schema}");
-        assert_eq!(
-            schema_version(conn),
-            before,
-            "schema_version changed re-applying {schema}"
-        );
-        assert_eq!(common::master(conn), master);
-        conn.execute_batch("COMMIT").unwrap();
-    }
+}
+
+type Outcome = Result<rusqlite::types::Value, (i32, String)>;
+
+/// What [`fresh`] observes.
+type Fresh = (
+    (Outcome, Outcome),
+    Vec<common::MasterRow>,
+    (i64, i64),
+    Vec<common::MasterRow>,
+);
+
+/// In one transaction: ((result, result of re-applying), sqlite_master, (schema_version
+/// before and after re-applying), sqlite_master after).
+fn fresh(conn: &Connection, schema: &str) -> Fresh {
+    conn.execute_batch("BEGIN").unwrap();
+    let result = replace(conn, schema);
+    let master = common::raw_master(conn);
+    let before = schema_version(conn);
+    let again = replace(conn, schema);
+    let after = schema_version(conn);
+    let master_after = common::raw_master(conn);
+    conn.execute_batch("COMMIT").unwrap();
+    ((result, again), master, (before, after), master_after)
 }
 
 fn temp_db(tag: &str) -> std::path::PathBuf {
@@ -148,42 +158,55 @@ fn temp_db(tag: &str) -> std::path::PathBuf {
 /// A database written by one implementation is up to date for the other: applying the same
 /// schema again is a no-op (views and triggers are compared textually).
 fn cross_idempotent(writer: common::Impl, reader: common::Impl, schema: &str, tag: &str) {
+    use common::Impl;
     let path = temp_db(tag);
-    {
-        let conn = common::open_file(writer, &path);
+    let write = |conn: &Connection| -> bool {
         conn.execute_batch("BEGIN").unwrap();
-        if replace(&conn, schema).is_err() {
-            return;
+        if replace(conn, schema).is_err() {
+            conn.execute_batch("ROLLBACK").unwrap();
+            return false;
         }
         conn.execute_batch("COMMIT").unwrap();
+        true
+    };
+    let written = match writer {
+        Impl::Ours => write(&common::open_file(Impl::Ours, &path)),
+        // In transcript mode the recorded file is written to `path`.
+        Impl::Reference => common::reference_writes_file(&format!("writer {tag}"), schema, &path, write),
+    };
+    if !written {
+        return;
     }
-    {
-        let conn = common::open_file(reader, &path);
-        let before = schema_version(&conn);
-        let master = common::master(&conn);
+    // (schema_version and sqlite_master before and after re-applying the schema)
+    let read = |conn: &Connection| {
+        let before = (schema_version(conn), common::raw_master(conn));
         conn.execute_batch("BEGIN").unwrap();
-        replace(&conn, schema).unwrap();
+        replace(conn, schema).unwrap();
         conn.execute_batch("COMMIT").unwrap();
-        assert_eq!(
-            schema_version(&conn),
-            before,
-            "{reader:?} re-applied {writer:?}'s {schema}"
-        );
-        assert_eq!(common::master(&conn), master);
-    }
+        (before, (schema_version(conn), common::raw_master(conn)))
+    };
+    let (before, after) = match reader {
+        Impl::Ours => read(&common::open_file(Impl::Ours, &path)),
+        // The reference's answer for what ours wrote when the transcript was recorded.
+        Impl::Reference => common::RefConn::open_with(&format!("reader {tag}"), |lib| {
+            let c = Connection::open(&path).unwrap();
+            common::load_extension(&c, lib);
+            c
+        })
+        .ask("read", schema, read),
+    };
+    assert_eq!(after.0, before.0, "{reader:?} re-applied {writer:?}'s {schema}");
+    assert_eq!(after.1, before.1);
     std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
 fn hand_written_schemas() {
-    if common::open_reference().is_none() {
-        return;
-    }
     let schemas = hand_written();
     assert!(schemas.len() >= 40);
     for (i, schema) in schemas.iter().enumerate() {
         let text = schema.to_string();
-        let (ours, reference) = common::both().unwrap();
+        let (ours, reference) = common::both("reference");
         compare_fresh(&ours, &reference, &text);
         cross_idempotent(
             common::Impl::Reference,
@@ -203,14 +226,11 @@ fn hand_written_schemas() {
 
 #[test]
 fn generated_schemas() {
-    if common::open_reference().is_none() {
-        return;
-    }
     let mut generator = SchemaGen::new(0x005c_4e3a);
     let count = 80;
     for i in 0..count {
         let text = generator.schema().to_string();
-        let (ours, reference) = common::both().unwrap();
+        let (ours, reference) = common::both("reference");
         compare_fresh(&ours, &reference, &text);
         cross_idempotent(
             common::Impl::Reference,
@@ -236,22 +256,25 @@ enum Step {
 /// `sqlite_master` and all data after each step. A failing step must fail identically and
 /// leave our database unchanged; both transactions are then rolled back.
 fn run_steps(steps: &[Step]) -> usize {
-    let (ours, reference) = common::both().unwrap();
+    let (ours, reference) = common::both("reference");
     for (i, step) in steps.iter().enumerate() {
-        for conn in [&ours, &reference] {
+        common::each(&ours, &reference, "BEGIN", |conn| {
             conn.execute_batch("BEGIN").unwrap();
-        }
+        });
         let before = (common::master(&ours), data(&ours));
         let (ours_result, ref_result) = match step {
             Step::Schema(schema) => {
                 let text = schema.to_string();
-                (replace(&ours, &text), replace(&reference, &text))
+                (
+                    replace(&ours, &text),
+                    reference.ask("replace", &text, |c| replace(c, &text)),
+                )
             }
-            Step::Sql(sql) => (exec(&ours, sql), exec(&reference, sql)),
+            Step::Sql(sql) => (exec(&ours, sql), reference.ask("exec", sql, |c| exec(c, sql))),
             Step::Rows(seed) => {
                 // Both databases have the same tables (checked after every step).
                 let sql = random_rows(&ours, *seed);
-                (exec(&ours, &sql), exec(&reference, &sql))
+                (exec(&ours, &sql), reference.ask("exec", &sql, |c| exec(c, &sql)))
             }
         };
         assert_eq!(ours_result, ref_result, "step {i}");
@@ -263,13 +286,13 @@ fn run_steps(steps: &[Step]) -> usize {
                     "step {i} not atomic"
                 );
             }
-            for conn in [&ours, &reference] {
+            common::each(&ours, &reference, "ROLLBACK", |conn| {
                 conn.execute_batch("ROLLBACK").unwrap();
-            }
+            });
         } else {
-            for conn in [&ours, &reference] {
+            common::each(&ours, &reference, "COMMIT", |conn| {
                 conn.execute_batch("COMMIT").unwrap();
-            }
+            });
         }
         assert_eq!(
             common::master(&ours),
@@ -301,9 +324,6 @@ fn tables(list: Vec<Json>) -> Step {
 
 #[test]
 fn transitions_with_data() {
-    if common::open_reference().is_none() {
-        return;
-    }
     let local = || json!({"local_only": true});
     let none = || json!({});
     let a_index = |ascending: bool| json!({"view_name": "A2", "indexes": [{"name": "ix", "columns": [{"name": "x", "ascending": ascending, "type": "TEXT"}]}]});
@@ -409,9 +429,6 @@ fn transitions_with_data() {
 
 #[test]
 fn random_transitions() {
-    if common::open_reference().is_none() {
-        return;
-    }
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x7a11);
     let mut generator = SchemaGen::new(0xda7a);
@@ -488,22 +505,23 @@ fn random_rows(conn: &Connection, seed: u64) -> String {
 /// functions and virtual tables they use belong to the util and CRUD modules.)
 #[test]
 fn trusted_schema_off() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let schema = json!({"tables": [
         t("synced", json!({"include_metadata": true, "include_old": true})),
         t("local", json!({"local_only": true})),
         t("inserts", json!({"insert_only": true})),
     ]})
     .to_string();
-    for conn in [&ours, &reference] {
+    common::each(&ours, &reference, "PRAGMA trusted_schema=OFF; BEGIN", |conn| {
         conn.execute_batch("PRAGMA trusted_schema=OFF; BEGIN").unwrap();
-    }
-    assert_eq!(replace(&ours, &schema), replace(&reference, &schema));
-    for conn in [&ours, &reference] {
+    });
+    assert_eq!(
+        replace(&ours, &schema),
+        reference.ask("replace", &schema, |c| replace(c, &schema))
+    );
+    common::each(&ours, &reference, "COMMIT", |conn| {
         conn.execute_batch("COMMIT").unwrap();
-    }
+    });
     assert_eq!(common::master(&ours), common::master(&reference));
     let mut cases = 1;
 
@@ -517,7 +535,7 @@ fn trusted_schema_off() {
     ];
     for sql in writes {
         let result = exec(&ours, sql);
-        assert_eq!(result, exec(&reference, sql), "{sql}");
+        assert_eq!(result, reference.ask("exec", sql, |c| exec(c, sql)), "{sql}");
         assert!(
             matches!(&result, Err((1, msg)) if msg.starts_with("unsafe use of ")),
             "{result:?}"

@@ -43,7 +43,7 @@ impl Db {
         };
         assert_eq!(
             version(&self.s.ours),
-            version(&self.s.reference),
+            self.s.reference.ask("schema_version", "", version),
             "{}: {label}: schema_version differs",
             self.s.name
         );

@@ -202,14 +202,19 @@ fn with_base_state(conn: &Connection) {
 /// Calls `powersync_replace_schema(<arg>)` on both in a transaction and compares the
 /// results. After an error ours must have left the database as it was; after a success both
 /// databases must be equal. Returns whether it failed.
-fn compare_call(ours: &Connection, reference: &Connection, arg: &str) -> bool {
+fn compare_call(ours: &Connection, reference: &common::RefConn, arg: &str) -> bool {
     let sql = format!("SELECT powersync_replace_schema({arg})");
-    for conn in [ours, reference] {
-        conn.execute_batch("BEGIN").unwrap();
-    }
+    ours.execute_batch("BEGIN").unwrap();
     let before = (common::master(ours), data(ours), schema_version(ours));
     let ours_result = common::eval(ours, &sql);
-    let ref_result = common::eval(reference, &sql);
+    // The reference's result, and its database after a success.
+    let (ref_result, ref_state) = reference.ask("call", &sql, |c| {
+        c.execute_batch("BEGIN").unwrap();
+        let r = common::raw_eval(c, &sql);
+        let state = r.is_ok().then(|| (common::raw_master(c), data(c)));
+        c.execute_batch("ROLLBACK").unwrap();
+        (r, state)
+    });
     assert_eq!(ours_result, ref_result, "{arg}");
     if ours_result.is_err() {
         assert_eq!(
@@ -218,25 +223,22 @@ fn compare_call(ours: &Connection, reference: &Connection, arg: &str) -> bool {
             "database changed by {arg}"
         );
     } else {
-        assert_eq!(common::master(ours), common::master(reference), "{arg}");
-        assert_eq!(data(ours), data(reference), "{arg}");
+        let (master, tables) = ref_state.unwrap();
+        assert_eq!(common::master(ours), master, "{arg}");
+        assert_eq!(data(ours), tables, "{arg}");
     }
-    for conn in [ours, reference] {
-        conn.execute_batch("ROLLBACK").unwrap();
-    }
+    ours.execute_batch("ROLLBACK").unwrap();
     ours_result.is_err()
 }
 
 /// Like [`compare_call`], for inputs that must fail.
-fn compare_error(ours: &Connection, reference: &Connection, arg: &str) {
+fn compare_error(ours: &Connection, reference: &common::RefConn, arg: &str) {
     assert!(compare_call(ours, reference, arg), "expected an error for {arg}");
 }
 
 #[test]
 fn parse_errors() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let args = parse_error_args();
     // On an uninitialised database: nothing may be created.
     for arg in &args {
@@ -246,7 +248,7 @@ fn parse_errors() {
     }
     // On a database with a schema and data.
     with_base_state(&ours);
-    with_base_state(&reference);
+    reference.ask("with_base_state", "", with_base_state);
     for arg in &args {
         compare_error(&ours, &reference, arg);
     }
@@ -255,11 +257,9 @@ fn parse_errors() {
 
 #[test]
 fn apply_errors() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     with_base_state(&ours);
-    with_base_state(&reference);
+    reference.ask("with_base_state", "", with_base_state);
     let schemas = apply_error_schemas();
     let mut failed = 0;
     for schema in &schemas {
@@ -274,29 +274,25 @@ fn apply_errors() {
 
 #[test]
 fn column_limit() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     // 1999 columns is the largest table the reference accepts.
     let schema = json!({"tables": [{"name": "w", "columns": numbered_columns(1999), "include_old": true}]})
         .to_string();
-    for conn in [&ours, &reference] {
+    common::each(&ours, &reference, &schema, |conn| {
         conn.execute_batch("BEGIN").unwrap();
         assert_eq!(
             replace(conn, &schema),
             Ok(rusqlite::types::Value::Text(String::new()))
         );
         conn.execute_batch("COMMIT").unwrap();
-    }
+    });
     assert_eq!(common::master(&ours), common::master(&reference));
     common::report("schema column limit", 1);
 }
 
 #[test]
 fn requires_transaction() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let cases = ["'{\"tables\": []}'", "'not json'", "NULL"];
     for arg in cases {
         let sql = format!("SELECT powersync_replace_schema({arg})");
@@ -318,18 +314,16 @@ fn requires_transaction() {
 /// runs without one, like the reference.
 #[test]
 fn from_a_writing_statement() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let schemas = [
         json!({"tables": [{"name": "t", "columns": [{"name": "a", "type": "TEXT"}]}]}),
         json!({"tables": [{"name": "t", "columns": [{"name": "a", "type": "TEXT"}]}, {"name": "u", "columns": []}]}),
         json!({"tables": [{"name": "d", "columns": []}, {"name": "d", "columns": []}]}),
     ];
-    for conn in [&ours, &reference] {
+    common::each(&ours, &reference, "CREATE TABLE log(x); init", |conn| {
         conn.execute_batch("CREATE TABLE log(x); BEGIN; SELECT powersync_init(); COMMIT")
             .unwrap();
-    }
+    });
     for schema in &schemas {
         let schema = schema.to_string();
         let run = |conn: &Connection| {
@@ -340,7 +334,7 @@ fn from_a_writing_statement() {
             conn.execute_batch("COMMIT").unwrap();
             result
         };
-        assert_eq!(run(&ours), run(&reference), "{schema}");
+        assert_eq!(run(&ours), reference.ask("run", &schema, run), "{schema}");
         assert_eq!(common::master(&ours), common::master(&reference), "{schema}");
         assert_eq!(data(&ours), data(&reference), "{schema}");
     }

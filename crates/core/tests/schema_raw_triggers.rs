@@ -140,17 +140,15 @@ fn random_definition(rng: &mut StdRng, table: &str, columns: &[String]) -> Json 
 
 #[test]
 fn random_raw_tables() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let mut rng = StdRng::seed_from_u64(0x4a77);
     let mut cases = 0;
     for round in 0..80 {
         let table = format!("{}{}", TABLES[rng.random_range(0..TABLES.len())], round);
         let (create, columns) = random_table(&mut rng, &table);
-        for conn in [&ours, &reference] {
+        common::each(&ours, &reference, &create, |conn| {
             conn.execute_batch(&create).unwrap();
-        }
+        });
         let definition = random_definition(&mut rng, &table, &columns).to_string();
         for write in ["INSERT", "UPDATE", "DELETE"] {
             let trigger = format!("trg_{round}_{write}{}", ["", "\"q'"][rng.random_range(0..2)]);
@@ -158,7 +156,9 @@ fn random_raw_tables() {
             let ours_result = call(&ours, &args.0, &args.1, &args.2);
             assert_eq!(
                 ours_result,
-                call(&reference, &args.0, &args.1, &args.2),
+                reference.ask("call", &format!("{:?}", (&args.0, &args.1, &args.2)), |c| call(
+                    c, &args.0, &args.1, &args.2
+                )),
                 "{definition} {write}"
             );
             cases += 1;
@@ -170,9 +170,7 @@ fn random_raw_tables() {
 
 #[test]
 fn spec_examples() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let definitions = [
         json!({"name": "sync_type", "table_name": "users"}),
         json!({"name": "sync_type", "table_name": "users", "synced_columns": ["email", "email_verified"]}),
@@ -182,12 +180,12 @@ fn spec_examples() {
         json!({"name": "sync_type", "table_name": "ids"}),
         json!({"name": "sync_type", "table_name": "ids", "include_old": true}),
     ];
-    for conn in [&ours, &reference] {
+    common::each(&ours, &reference, "CREATE TABLE users, ids", |conn| {
         conn.execute_batch(
             "CREATE TABLE users(id TEXT, email TEXT, email_verified INTEGER); CREATE TABLE ids(id TEXT)",
         )
         .unwrap();
-    }
+    });
     let mut cases = 0;
     for (i, definition) in definitions.iter().enumerate() {
         for write in ["INSERT", "UPDATE", "DELETE"] {
@@ -198,7 +196,12 @@ fn spec_examples() {
             );
             let result = call(&ours, &args.0, &args.1, &args.2);
             assert_eq!(result, Ok(rusqlite::types::Value::Null));
-            assert_eq!(result, call(&reference, &args.0, &args.1, &args.2));
+            assert_eq!(
+                result,
+                reference.ask("call", &format!("{:?}", (&args.0, &args.1, &args.2)), |c| call(
+                    c, &args.0, &args.1, &args.2
+                ))
+            );
             cases += 1;
         }
     }
@@ -222,16 +225,19 @@ END"#
 
 #[test]
 fn errors() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
-    for conn in [&ours, &reference] {
-        conn.execute_batch(
+    let (ours, reference) = common::both("reference");
+    common::each(
+        &ours,
+        &reference,
+        "CREATE TABLE users, noid, upper, onlyid",
+        |conn| {
+            conn.execute_batch(
             "CREATE TABLE users(id TEXT, email TEXT); CREATE TABLE noid(a TEXT); CREATE TABLE upper(ID TEXT, a TEXT);
              CREATE TABLE onlyid(id TEXT)",
         )
         .unwrap();
-    }
+        },
+    );
     let users = r#"'{"name":"s","table_name":"users"}'"#;
     // (raw table JSON, trigger name, write type), as SQL expressions.
     let cases: Vec<(String, String, String)> = [
@@ -296,7 +302,9 @@ fn errors() {
         let ours_result = call(&ours, json, trigger, write);
         assert_eq!(
             ours_result,
-            call(&reference, json, trigger, write),
+            reference.ask("call", &format!("{:?}", (json, trigger, write)), |c| call(
+                c, json, trigger, write
+            )),
             "{json} {trigger} {write}"
         );
         if ours_result.is_err() {
@@ -313,26 +321,29 @@ fn errors() {
 /// Works outside transactions, and a NULL trigger name creates a trigger named "".
 #[test]
 fn null_trigger_name_outside_transaction() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
-    for conn in [&ours, &reference] {
-        conn.execute_batch("CREATE TABLE users(id TEXT, email TEXT)")
-            .unwrap();
-        assert_eq!(
-            call(conn, r#"'{"name":"s","table_name":"users"}'"#, "NULL", "'DELETE'"),
-            Ok(rusqlite::types::Value::Null)
-        );
-        assert_eq!(
-            call(
-                conn,
-                r#"'{"name":"s","table_name":"users"}'"#,
-                "5",
-                "x'494e53455254'"
-            ),
-            Ok(rusqlite::types::Value::Null)
-        );
-    }
+    let (ours, reference) = common::both("reference");
+    common::each(
+        &ours,
+        &reference,
+        "NULL trigger name outside a transaction",
+        |conn| {
+            conn.execute_batch("CREATE TABLE users(id TEXT, email TEXT)")
+                .unwrap();
+            assert_eq!(
+                call(conn, r#"'{"name":"s","table_name":"users"}'"#, "NULL", "'DELETE'"),
+                Ok(rusqlite::types::Value::Null)
+            );
+            assert_eq!(
+                call(
+                    conn,
+                    r#"'{"name":"s","table_name":"users"}'"#,
+                    "5",
+                    "x'494e53455254'"
+                ),
+                Ok(rusqlite::types::Value::Null)
+            );
+        },
+    );
     assert_eq!(common::master(&ours), common::master(&reference));
     common::report("raw-table trigger argument conversion", 2);
 }

@@ -48,13 +48,12 @@ fn apply_script(schema: &str) -> String {
 #[test]
 fn replace_schema_on_sqlite_3_40() {
     if !shell_available() {
-        eprintln!("!!! SKIPPED: no sqlite3 shell on this machine (apt-get install sqlite3) !!!");
+        common::report_skipped(
+            "schema_sqlite340",
+            "no sqlite3 shell on this machine (apt-get install sqlite3)",
+        );
         return;
     }
-    let Some(reference) = common::open_reference() else {
-        return;
-    };
-    drop(reference);
     let mut schemas = vec![
         json!({"tables": [
             {"name": "lists", "include_metadata": true, "include_old": ["name"], "columns": [{"name": "name", "type": "TEXT"}],
@@ -98,10 +97,13 @@ fn replace_schema_on_sqlite_3_40() {
 
         // The same DDL as the reference's.
         let ours = common::master(&rusqlite::Connection::open(&path).unwrap());
-        let reference = common::open_reference().unwrap();
-        reference.execute_batch("BEGIN").unwrap();
-        replace(&reference, &schema).unwrap();
-        assert_eq!(ours, common::master(&reference), "{schema}");
+        let reference = common::open_reference("reference");
+        let theirs = reference.ask("replace and master", &schema, |c| {
+            c.execute_batch("BEGIN").unwrap();
+            replace(c, &schema).unwrap();
+            common::raw_master(c)
+        });
+        assert_eq!(ours, theirs, "{schema}");
 
         // A failing schema leaves the database unchanged.
         let failing = json!({"tables": [{"name": "d", "columns": []}, {"name": "d", "columns": []}]});

@@ -12,11 +12,10 @@ fn version_is_compatible() {
 
 #[test]
 fn reference_loads() {
-    let Some(conn) = common::open_reference() else {
-        return;
-    };
-    let v: String = conn
-        .query_row("select powersync_rs_version()", [], |r| r.get(0))
-        .unwrap();
+    let conn = common::open_reference("reference");
+    let v: String = conn.ask("version", "", |c| {
+        c.query_row("select powersync_rs_version()", [], |r| r.get(0))
+            .unwrap()
+    });
     assert_eq!(v, "0.5.4/cratesio");
 }

@@ -41,7 +41,7 @@ fn static_library_registers_on_system_sqlite() {
         lib.display()
     );
     if !std::path::Path::new("/usr/include/sqlite3.h").exists() {
-        eprintln!("!!! SKIPPED: no sqlite3.h (apt-get install libsqlite3-dev) !!!");
+        common::report_skipped("static_lib", "no sqlite3.h (apt-get install libsqlite3-dev)");
         return;
     }
     let dir = std::env::temp_dir().join(format!("powersync-static-{}", std::process::id()));

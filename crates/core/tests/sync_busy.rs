@@ -41,34 +41,66 @@ fn shape(r: CallResult) -> Result<String, (i32, String)> {
     }
 }
 
+/// The reference's side: its connection (or recording) and a plain connection taking the
+/// write lock.
+struct RefSide {
+    main: common::RefConn,
+    other: Connection,
+}
+
+fn open_reference(dir: &std::path::Path) -> RefSide {
+    let path = dir.join("Reference.db");
+    let main = common::RefConn::open_with("reference", |lib| {
+        let c = Connection::open(&path).unwrap();
+        common::load_extension(&c, lib);
+        c.busy_timeout(Duration::ZERO).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+        c
+    });
+    init(&main, ITEMS_SCHEMA);
+    // Only takes the lock in live runs; in transcript mode its database stays empty.
+    let other = Connection::open(&path).unwrap();
+    other.busy_timeout(Duration::ZERO).unwrap();
+    RefSide { main, other }
+}
+
+/// One call on `main`, with `other` holding the write lock if `lock`.
+fn locked_call(
+    main: &Connection,
+    other: &Connection,
+    op: &str,
+    payload: &Payload,
+    lock: bool,
+) -> Result<String, (i32, String)> {
+    if lock {
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    }
+    let r = call(main, op, payload);
+    if lock {
+        other.execute_batch("COMMIT").unwrap();
+    }
+    assert_eq!(busy_statements(main), 0);
+    shape(r)
+}
+
 #[test]
 fn busy_lines_are_recoverable() {
-    if common::reference_path().is_none() {
-        return;
-    }
     let dir = std::env::temp_dir().join(format!("ps_busy_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let sides = [open(Impl::Ours, &dir), open(Impl::Reference, &dir)];
+    let ours = open(Impl::Ours, &dir);
+    let theirs = open_reference(&dir);
     let mut cases = 0;
     let mut step = |op: &str, payload: Payload, lock: bool| {
-        let results: Vec<_> = sides
-            .iter()
-            .map(|s| {
-                if lock {
-                    s.other.execute_batch("BEGIN IMMEDIATE").unwrap();
-                }
-                let r = call(&s.main, op, &payload);
-                if lock {
-                    s.other.execute_batch("COMMIT").unwrap();
-                }
-                assert_eq!(busy_statements(&s.main), 0);
-                shape(r)
-            })
-            .collect();
-        assert_eq!(results[0], results[1], "{op} {payload:?} lock={lock}");
+        let a = locked_call(&ours.main, &ours.other, op, &payload, lock);
+        let b = theirs
+            .main
+            .ask("step", &format!("{op} {} lock={lock}", payload.key()), |c| {
+                locked_call(c, &theirs.other, op, &payload, lock)
+            });
+        assert_eq!(a, b, "{op} {payload:?} lock={lock}");
         cases += 1;
-        results[0].clone()
+        a
     };
     let line = |v: serde_json::Value| Payload::Text(v.to_string());
 
@@ -110,17 +142,15 @@ fn busy_lines_are_recoverable() {
     // BUSY during completed_upload: recoverable too (0.5.3 ended the iteration).
     step("start", Payload::Null, false).unwrap();
     step("line_text", line(checkpoint(3, None, &[])), false).unwrap();
-    for s in &sides {
-        s.main
-            .execute_batch("BEGIN; INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 1); COMMIT")
-            .unwrap();
-    }
+    const QUEUE: &str = "BEGIN; INSERT INTO ps_crud (data, tx_id) VALUES ('{}', 1); COMMIT";
+    common::each(&ours.main, &theirs.main, QUEUE, |c| {
+        c.execute_batch(QUEUE).unwrap()
+    });
     step("line_text", line(complete(3)), false).unwrap();
-    for s in &sides {
-        s.main
-            .execute_batch("BEGIN; DELETE FROM ps_crud; COMMIT")
-            .unwrap();
-    }
+    const UNQUEUE: &str = "BEGIN; DELETE FROM ps_crud; COMMIT";
+    common::each(&ours.main, &theirs.main, UNQUEUE, |c| {
+        c.execute_batch(UNQUEUE).unwrap()
+    });
     step("completed_upload", Payload::Null, true).unwrap_err();
     let r = step("completed_upload", Payload::Null, false).unwrap();
     assert!(
@@ -131,11 +161,8 @@ fn busy_lines_are_recoverable() {
     assert_eq!(step("line_text", keepalive(), true).unwrap_err().0, 5);
     step("line_text", keepalive(), false).unwrap();
 
-    for s in &sides {
-        assert_eq!(sync_tables(&s.main).len(), sync_tables(&sides[0].main).len());
-    }
-    assert_eq!(sync_tables(&sides[0].main), sync_tables(&sides[1].main));
-    drop(sides);
+    assert_eq!(sync_tables(&ours.main), sync_tables(&theirs.main));
+    drop((ours, theirs));
     let _ = std::fs::remove_dir_all(&dir);
     common::report("sync_busy", cases);
 }

@@ -467,14 +467,7 @@ fn offline_status() {
     s.control("stop", Payload::Null).unwrap();
     let rows = s.query("SELECT json_extract(powersync_offline_sync_status(), '$.priority_status[#-1].priority'), json_extract(powersync_offline_sync_status(), '$.streams[0].name')");
     assert_eq!(rows.len(), 1);
-    let a = common::eval(&s.ours, "SELECT powersync_offline_sync_status()").unwrap();
-    let b = common::eval(&s.reference, "SELECT powersync_offline_sync_status()").unwrap();
-    let norm = |v: rusqlite::types::Value| match v {
-        rusqlite::types::Value::Text(t) => normalize_text(&t),
-        other => format!("{other:?}"),
-    };
-    assert_eq!(norm(a), norm(b));
-    s.cases += 1;
+    s.value("SELECT powersync_offline_sync_status()").unwrap();
     assert_eq!(busy_statements(&s.ours), 0);
     assert_eq!(busy_statements(&s.reference), 0);
     finish(&s);

@@ -29,24 +29,7 @@ const HIDDEN_STATE: &[&str] = &[
 ];
 
 /// xorshift64*: a small deterministic generator (no dependency, same sequence everywhere).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use powersync_testkit::rng::Rng;
 
 /// Shape of a generated session.
 struct Shape {
@@ -82,7 +65,7 @@ impl Generator {
 
     fn op(&mut self, b: usize) -> Json {
         self.op_id += 1;
-        let checksum = self.rng.next() as u32;
+        let checksum = self.rng.next_u64() as u32;
         let kind = self.rng.below(1000);
         let (object_type, subkey) = match self.rng.below(10) {
             0..=4 => ("items", None),

@@ -829,24 +829,25 @@ fn y10_full_apply_and_new_checkpoint() -> usize {
 /// Every command, and the offline status, fail naming the progress statement until
 /// `powersync_init()` has run; then the same commands work.
 fn y11_uninitialised() -> usize {
-    let Some((ours, reference)) = common::both() else {
-        return 0;
-    };
+    let (ours, reference) = common::both("uninitialised");
     let mut cases = 0;
+    let run = |c: &rusqlite::Connection, sql: &str, op: &Option<(&str, Payload)>| match op {
+        Some((op, payload)) => normalize_result(&call(c, op, payload)),
+        None => common::raw_eval(c, sql).map(|v| match v {
+            rusqlite::types::Value::Text(t) => Json::String(normalize_text(&t)),
+            other => Json::String(format!("{other:?}")),
+        }),
+    };
     let mut compare = |sql: &str, op: Option<(&str, Payload)>| {
-        let results: Vec<_> = [&ours, &reference]
-            .iter()
-            .map(|c| match &op {
-                Some((op, payload)) => normalize_result(&call(c, op, payload)),
-                None => common::eval(c, sql).map(|v| match v {
-                    rusqlite::types::Value::Text(t) => Json::String(normalize_text(&t)),
-                    other => Json::String(format!("{other:?}")),
-                }),
-            })
-            .collect();
-        assert_eq!(results[0], results[1], "{sql} {op:?}");
+        let request = match &op {
+            Some((op, payload)) => format!("{op} {}", payload.key()),
+            None => sql.to_string(),
+        };
+        let ours_result = run(&ours, sql, &op);
+        let theirs = reference.ask("call", &request, |c| run(c, sql, &op));
+        assert_eq!(ours_result, theirs, "{sql} {op:?}");
         cases += 1;
-        results[0].clone()
+        ours_result
     };
     let ops: Vec<(&str, Payload)> = vec![
         ("start", Payload::Null),
@@ -870,13 +871,15 @@ fn y11_uninitialised() -> usize {
     }
     let r = compare("SELECT powersync_offline_sync_status()", None);
     assert!(r.is_err(), "{r:?}");
-    for c in [&ours, &reference] {
+    let init = |c: &rusqlite::Connection| {
         c.execute_batch("BEGIN").unwrap();
         c.query_row("SELECT powersync_init()", [], |_| Ok(())).unwrap();
         c.execute("UPDATE ps_kv SET value = ?1 WHERE key = 'client_id'", [CLIENT_ID])
             .unwrap();
         c.execute_batch("COMMIT").unwrap();
-    }
+    };
+    init(&ours);
+    reference.ask("init", CLIENT_ID, init);
     for (op, payload) in &ops {
         compare("", Some((*op, payload.clone()))).ok();
     }

@@ -544,11 +544,11 @@ fn restart_storm(enc: Enc) -> usize {
 /// Two connections per implementation to one database file each.
 struct TwoConnections {
     ours: (rusqlite::Connection, rusqlite::Connection),
-    theirs: (rusqlite::Connection, rusqlite::Connection),
+    theirs: (common::RefConn, common::RefConn),
     cases: usize,
 }
 
-fn pick(p: &(rusqlite::Connection, rusqlite::Connection), b: bool) -> &rusqlite::Connection {
+fn pick<T>(p: &(T, T), b: bool) -> &T {
     if b {
         &p.1
     } else {
@@ -561,7 +561,9 @@ impl TwoConnections {
     fn control(&mut self, b: bool, op: &str, payload: Payload) -> R {
         tick();
         let x = normalize_result(&call(pick(&self.ours, b), op, &payload));
-        let y = normalize_result(&call(pick(&self.theirs, b), op, &payload));
+        let y = pick(&self.theirs, b).ask("control", &format!("{op} {}", payload.key()), |c| {
+            normalize_result(&call(c, op, &payload))
+        });
         assert_eq!(x, y, "two_connections: {op} on {}", if b { "B" } else { "A" });
         assert_eq!(
             sync_tables(&self.ours.0),
@@ -576,12 +578,12 @@ impl TwoConnections {
     fn eval(&mut self, b: bool, sql: &str) -> Result<rusqlite::types::Value, (i32, String)> {
         let run = |c: &rusqlite::Connection| {
             c.execute_batch("BEGIN").unwrap();
-            let r = common::eval(c, sql);
+            let r = common::raw_eval(c, sql);
             c.execute_batch("COMMIT").unwrap();
             r
         };
         let x = run(pick(&self.ours, b));
-        let y = run(pick(&self.theirs, b));
+        let y = pick(&self.theirs, b).ask("eval", sql, run);
         assert_eq!(x, y, "two_connections: {sql}");
         self.cases += 1;
         x
@@ -591,9 +593,6 @@ impl TwoConnections {
 /// Two connections to one database file have independent iterations, and the
 /// clear/resync guard only looks at the calling connection's iteration.
 fn two_connections() -> usize {
-    if common::open_reference().is_none() {
-        return 0;
-    }
     let dir = std::env::temp_dir().join(format!("ps_sessions_two_conn_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -604,9 +603,22 @@ fn two_connections() -> usize {
         let b = common::open_file(which, &path);
         (a, b)
     };
+    // The reference's two connections are recorded apart (each its own transcript), in the
+    // order the test uses them.
+    let path = dir.join("reference.db");
+    let open_ref = |label: &str| {
+        common::RefConn::open_with(label, |lib| {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            common::load_extension(&c, lib);
+            c
+        })
+    };
+    let a = open_ref("two_connections A");
+    init(&a, ITEMS_SCHEMA);
+    let theirs = (a, open_ref("two_connections B"));
     let mut t = TwoConnections {
         ours: open_pair(common::Impl::Ours, "ours.db"),
-        theirs: open_pair(common::Impl::Reference, "reference.db"),
+        theirs,
         cases: 0,
     };
     const A: bool = false;

@@ -10,7 +10,10 @@ use std::process::Command;
 fn sync_iteration_in_sqlite_340_shell() {
     let lib = common::workspace_root().join("target/release/libpowersync.so");
     if !lib.exists() || Command::new("sqlite3").arg("-version").output().is_err() {
-        eprintln!("!!! SKIPPED: sqlite3 shell or target/release/libpowersync.so missing !!!");
+        common::report_skipped(
+            "sync_sqlite340",
+            "sqlite3 shell or target/release/libpowersync.so missing",
+        );
         return;
     }
     let script = r#"

@@ -18,13 +18,11 @@ fn outcome(conn: &Connection, sql: &str, tx: bool) -> Result<rusqlite::types::Va
 
 #[test]
 fn surface_matches_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let mut cases = 0;
     let mut check = |sql: &str, tx: bool| {
         let a = outcome(&ours, sql, tx);
-        let b = outcome(&reference, sql, tx);
+        let b = reference.ask("outcome", &format!("{sql} tx:{tx}"), |c| outcome(c, sql, tx));
         assert_eq!(a, b, "{sql} (tx: {tx})");
         cases += 1;
     };
@@ -33,9 +31,8 @@ fn surface_matches_reference() {
     check("SELECT powersync_control('bogus', NULL)", true);
     check("SELECT powersync_control('start', 'x')", true);
     check("SELECT powersync_offline_sync_status()", false);
-    for c in [&ours, &reference] {
-        sync_common::init(c, sync_common::ITEMS_SCHEMA);
-    }
+    sync_common::init(&ours, sync_common::ITEMS_SCHEMA);
+    sync_common::init(&reference, sync_common::ITEMS_SCHEMA);
     check("SELECT powersync_control('stop', NULL)", false);
     check("SELECT powersync_control(NULL, NULL)", true);
     check("SELECT powersync_control(1, NULL)", true);
@@ -58,10 +55,8 @@ fn surface_matches_reference() {
         "SELECT powersync_control('target_checkpoint_request_id', ' 5')",
         true,
     );
-    for c in [&ours, &reference] {
-        c.execute_batch("CREATE VIEW v AS SELECT powersync_control('stop', NULL) AS x; CREATE VIEW w AS SELECT powersync_offline_sync_status() AS x;")
-            .unwrap();
-    }
+    const VIEWS: &str = "CREATE VIEW v AS SELECT powersync_control('stop', NULL) AS x; CREATE VIEW w AS SELECT powersync_offline_sync_status() AS x;";
+    common::each(&ours, &reference, VIEWS, |c| c.execute_batch(VIEWS).unwrap());
     check("SELECT x FROM v", true);
     check("SELECT x FROM w", false);
     check("SELECT count(*) FROM pragma_function_list WHERE name IN ('powersync_control', 'powersync_offline_sync_status') AND flags & 0x80000", false);

@@ -40,45 +40,50 @@ INSERT OR REPLACE INTO ps_kv VALUES ('last_seen_checkpoint_request_id', 3), ('la
 /// A connection pair with the schema, raw-table triggers and data of this suite. With
 /// `replace_schema` false the raw table exists but no schema was installed on the
 /// connection (raw tables are then not cleared).
-fn populated(replace_schema: bool) -> Option<(Connection, Connection)> {
-    let (ours, reference) = common::both()?;
-    for conn in [&ours, &reference] {
-        conn.execute_batch(
-            "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT); CREATE TABLE clear_log(t, in_sync);",
-        )
-        .unwrap();
-        conn.execute_batch("BEGIN; SELECT powersync_init();").unwrap();
-        if replace_schema {
-            conn.query_row("SELECT powersync_replace_schema(?)", [SCHEMA], |_| Ok(()))
-                .unwrap();
-        } else {
-            // The same views, installed by another connection's schema would not count; we
-            // install them without raw tables here.
-            let without_raw = SCHEMA.split(",\n \"raw_tables\"").next().unwrap().to_string() + "}";
-            conn.query_row("SELECT powersync_replace_schema(?)", [without_raw], |_| Ok(()))
-                .unwrap();
-        }
-        conn.execute_batch("COMMIT").unwrap();
-        for (name, op) in [
-            ("users_i", "INSERT"),
-            ("users_u", "UPDATE"),
-            ("users_d", "DELETE"),
-        ] {
-            conn.query_row(
-                "SELECT powersync_create_raw_table_crud_trigger(?1, ?2, ?3)",
-                [r#"{"name":"users","table_name":"users"}"#, name, op],
-                |_| Ok(()),
+fn populated(replace_schema: bool) -> Option<(Connection, common::RefConn)> {
+    let (ours, reference) = common::both("reference");
+    common::each(
+        &ours,
+        &reference,
+        &format!("populated replace_schema={replace_schema}"),
+        |conn| {
+            conn.execute_batch(
+                "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT); CREATE TABLE clear_log(t, in_sync);",
             )
             .unwrap();
-        }
-        // A trigger without the in-sync guard: the CRUD table itself must ignore its writes
-        // while raw tables are cleared.
-        conn.execute_batch(
+            conn.execute_batch("BEGIN; SELECT powersync_init();").unwrap();
+            if replace_schema {
+                conn.query_row("SELECT powersync_replace_schema(?)", [SCHEMA], |_| Ok(()))
+                    .unwrap();
+            } else {
+                // The same views, installed by another connection's schema would not count; we
+                // install them without raw tables here.
+                let without_raw = SCHEMA.split(",\n \"raw_tables\"").next().unwrap().to_string() + "}";
+                conn.query_row("SELECT powersync_replace_schema(?)", [without_raw], |_| Ok(()))
+                    .unwrap();
+            }
+            conn.execute_batch("COMMIT").unwrap();
+            for (name, op) in [
+                ("users_i", "INSERT"),
+                ("users_u", "UPDATE"),
+                ("users_d", "DELETE"),
+            ] {
+                conn.query_row(
+                    "SELECT powersync_create_raw_table_crud_trigger(?1, ?2, ?3)",
+                    [r#"{"name":"users","table_name":"users"}"#, name, op],
+                    |_| Ok(()),
+                )
+                .unwrap();
+            }
+            // A trigger without the in-sync guard: the CRUD table itself must ignore its writes
+            // while raw tables are cleared.
+            conn.execute_batch(
             "CREATE TRIGGER users_plain AFTER DELETE ON users BEGIN INSERT INTO powersync_crud(op, id, type) VALUES ('DELETE', OLD.id, 'users_plain'); INSERT INTO powersync_crud_(data) VALUES ('{\"plain\":1}'); END",
         )
         .unwrap();
-        conn.execute_batch(POPULATE).unwrap();
-    }
+            conn.execute_batch(POPULATE).unwrap();
+        },
+    );
     assert_eq!(all_data(&ours), all_data(&reference));
     Some((ours, reference))
 }
@@ -100,10 +105,10 @@ fn clear_matches_reference_for_every_flag() {
             let Some((ours, reference)) = populated(replace_schema) else {
                 return;
             };
-            for conn in [&ours, &reference] {
+            common::each(&ours, &reference, "install update hooks", |conn| {
                 conn.query_row("SELECT powersync_update_hooks('install')", [], |_| Ok(()))
                     .unwrap();
-            }
+            });
             let script = format!(
                 "SELECT powersync_clear({flags})\n;;\nBEGIN\n;;\nSELECT powersync_clear({flags})\n;;\nSELECT powersync_update_hooks('get')\n;;\nCOMMIT\n;;\nSELECT powersync_update_hooks('get')\n;;\nSELECT powersync_update_hooks('get')"
             );
@@ -137,9 +142,7 @@ fn clear_matches_reference_for_every_flag() {
 
 #[test]
 fn clear_and_resync_errors_match_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let script = r#"
 SELECT powersync_clear(0)
 ;;
@@ -254,10 +257,10 @@ fn trigger_resync_matches_reference() {
         let Some((ours, reference)) = populated(true) else {
             return;
         };
-        for conn in [&ours, &reference] {
+        common::each(&ours, &reference, "install update hooks", |conn| {
             conn.query_row("SELECT powersync_update_hooks('install')", [], |_| Ok(()))
                 .unwrap();
-        }
+        });
         let script = format!(
             "SELECT powersync_trigger_resync({arg})\n;;\nBEGIN\n;;\nSELECT powersync_trigger_resync({arg})\n;;\nCOMMIT\n;;\nSELECT powersync_update_hooks('get')"
         );
@@ -382,13 +385,17 @@ fn hooks_are_released_when_the_connection_closes() {
     let Some((ours, reference)) = populated(true) else {
         return;
     };
-    for conn in [ours, reference] {
+    let install_and_write = |conn: &rusqlite::Connection| {
         conn.query_row("SELECT powersync_update_hooks('install')", [], |_| Ok(()))
             .unwrap();
         conn.execute_batch("INSERT INTO a(id, v) VALUES ('closing', 'x')")
             .unwrap();
-        conn.close().map_err(|(_, e)| e).unwrap();
-    }
+    };
+    install_and_write(&ours);
+    ours.close().map_err(|(_, e)| e).unwrap();
+    // Dropping the reference's connection closes it.
+    reference.ask("install hooks, write", "", install_and_write);
+    drop(reference);
     // Connect the pre-close table without hooks, then close: nothing to release.
     let conn = common::open_ours();
     assert_eq!(
@@ -435,7 +442,10 @@ fn soft_clear_and_resync_refused_during_a_sync_iteration() {
     if has_control != vec![vec![Value::Integer(1)]] {
         // powersync_control belongs to the sync client (branch sync-engine); this comparison
         // runs once it is merged.
-        eprintln!("!!! SKIPPED soft_clear_and_resync_refused_during_a_sync_iteration: powersync_control is not registered yet !!!");
+        common::report_skipped(
+            "util_clear_hooks",
+            "soft_clear_and_resync_refused_during_a_sync_iteration: powersync_control is not registered yet",
+        );
         return;
     }
     let script = r#"

@@ -15,9 +15,7 @@ const OUR_FUNCTIONS: &str = "('uuid','gen_random_uuid','powersync_diff','powersy
 
 #[test]
 fn registration_matches_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let sqls = [
         format!("SELECT name, builtin, type, enc, narg, flags FROM pragma_function_list WHERE name IN {OUR_FUNCTIONS} ORDER BY name, narg"),
         "SELECT name FROM pragma_module_list WHERE name LIKE 'powersync%' ORDER BY name".to_string(),
@@ -54,9 +52,7 @@ fn registration_matches_reference() {
 
 #[test]
 fn json_merge_and_strip_subtype_match_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let script = r#"
 SELECT powersync_json_merge()
 ;;
@@ -116,9 +112,7 @@ SELECT powersync_strip_subtype(1, 2)
 
 #[test]
 fn key_encoding_matches_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let fixed = [
         r#"foo/bar/"baz""#,
         "foo/bar/baz",
@@ -146,7 +140,11 @@ fn key_encoding_matches_reference() {
     for key in fixed {
         assert_eq!(
             run_with(&ours, sql, [key]),
-            run_with(&reference, sql, [key]),
+            reference.ask("run_with", &format!("{} {:?}", sql, [key]), |c| run_with(
+                c,
+                sql,
+                [key]
+            )),
             "{key:?}"
         );
         cases += 1;
@@ -175,7 +173,11 @@ fn key_encoding_matches_reference() {
         }
         assert_eq!(
             run_with(&ours, sql, [&key]),
-            run_with(&reference, sql, [&key]),
+            reference.ask("run_with", &format!("{} {:?}", sql, [&key]), |c| run_with(
+                c,
+                sql,
+                [&key]
+            )),
             "{key:?}"
         );
         cases += 1;
@@ -212,18 +214,14 @@ fn uuid_format() {
     .unwrap();
     assert_eq!(distinct, vec![vec![Value::Integer(2)]]);
     // The reference's format, for the record.
-    if let Some(reference) = common::open_reference() {
-        let shape =
-            "SELECT length(uuid()), substr(uuid(), 15, 1), substr(uuid(), 9, 1), uuid() = lower(uuid())";
-        same(&conn, &reference, shape);
-    }
+    let reference = common::open_reference("reference");
+    let shape = "SELECT length(uuid()), substr(uuid(), 15, 1), substr(uuid(), 9, 1), uuid() = lower(uuid())";
+    same(&conn, &reference, shape);
 }
 
 #[test]
 fn client_id_matches_reference() {
-    let Some((ours, reference)) = common::both() else {
-        return;
-    };
+    let (ours, reference) = common::both("reference");
     let script = r#"
 SELECT powersync_client_id()
 ;;
@@ -307,8 +305,5 @@ fn uuid_is_used_for_client_ids_and_is_valid_json_text() {
 }
 
 fn same_outcome_or_ours(conn: &rusqlite::Connection, sql: &str) -> Vec<Vec<Value>> {
-    match common::open_reference() {
-        Some(reference) => same_outcome(conn, &reference, sql).unwrap(),
-        None => run(conn, sql).unwrap(),
-    }
+    same_outcome(conn, &common::open_reference("reference"), sql).unwrap()
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the CRUD and utility differential suites (`crud_*.rs`, `util_*.rs`).
 #![allow(dead_code)]
 
-use crate::common;
+use crate::common::{self, Db, RefConn};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
@@ -10,8 +10,8 @@ pub(crate) type Outcome = Result<Vec<Vec<Value>>, (i32, String)>;
 
 /// Runs one statement to completion and returns all its rows or the error (at prepare or
 /// step time).
-pub(crate) fn run(conn: &Connection, sql: &str) -> Outcome {
-    run_with(conn, sql, [])
+pub(crate) fn run(conn: &impl Db, sql: &str) -> Outcome {
+    conn.ask("run", sql, |c| run_with(c, sql, []))
 }
 
 /// Like [`run`] with bound parameters.
@@ -50,12 +50,12 @@ pub(crate) fn value(v: ValueRef<'_>) -> Value {
 
 /// Runs `sql` on both connections and asserts identical outcomes.
 /// Returns whether the statement succeeded.
-pub(crate) fn same(ours: &Connection, reference: &Connection, sql: &str) -> bool {
+pub(crate) fn same(ours: &Connection, reference: &RefConn, sql: &str) -> bool {
     same_outcome(ours, reference, sql).is_ok()
 }
 
 /// Like [`same`], returning the (common) outcome.
-pub(crate) fn same_outcome(ours: &Connection, reference: &Connection, sql: &str) -> Outcome {
+pub(crate) fn same_outcome(ours: &Connection, reference: &RefConn, sql: &str) -> Outcome {
     let a = run(ours, sql);
     let b = run(reference, sql);
     assert_eq!(a, b, "different outcome for: {sql}");
@@ -64,7 +64,7 @@ pub(crate) fn same_outcome(ours: &Connection, reference: &Connection, sql: &str)
 
 /// Runs each statement of `script` (separated by lines containing only `;;`) on both
 /// connections, comparing outcomes. Returns the number of statements compared.
-pub(crate) fn same_script(ours: &Connection, reference: &Connection, script: &str) -> usize {
+pub(crate) fn same_script(ours: &Connection, reference: &RefConn, script: &str) -> usize {
     let mut n = 0;
     for sql in script.split("\n;;\n").map(str::trim).filter(|s| !s.is_empty()) {
         same(ours, reference, sql);
@@ -75,7 +75,11 @@ pub(crate) fn same_script(ours: &Connection, reference: &Connection, script: &st
 
 /// The contents of the CRUD-related internal tables (ps_kv without the random client id),
 /// for comparing both implementations after a sequence of writes.
-pub(crate) fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn crud_state(conn: &impl Db) -> Vec<(String, Vec<Vec<Value>>)> {
+    conn.ask("crud_state", "", raw_crud_state)
+}
+
+fn raw_crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     let mut out = Vec::new();
     for (name, sql) in [
         ("ps_crud", "SELECT id, data, tx_id FROM ps_crud ORDER BY id"),
@@ -96,7 +100,11 @@ pub(crate) fn crud_state(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
 }
 
 /// Every table's rows except the client id, for whole-database comparisons.
-pub(crate) fn all_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn all_data(conn: &impl Db) -> Vec<(String, Vec<Vec<Value>>)> {
+    conn.ask("all_data", "", raw_all_data)
+}
+
+fn raw_all_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     common::dump_tables(conn)
         .into_iter()
         .map(|(name, mut rows)| {

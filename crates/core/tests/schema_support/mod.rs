@@ -22,7 +22,11 @@ pub(crate) fn schema_version(conn: &Connection) -> i64 {
 }
 
 /// All tables with their rows, without the random client id.
-pub(crate) fn data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+pub(crate) fn data(conn: &impl common::Db) -> Vec<(String, Vec<Vec<Value>>)> {
+    conn.ask("data", "", raw_data)
+}
+
+fn raw_data(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
     common::dump_tables(conn)
         .into_iter()
         .map(|(name, rows)| {
