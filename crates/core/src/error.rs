@@ -8,7 +8,7 @@ use rusqlite::ffi;
 use std::fmt;
 
 /// SQLite's `SQLITE_CONSTRAINT_DATATYPE`, used by the reference for argument errors.
-pub const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
+pub(crate) const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = PowerSyncError> = std::result::Result<T, E>;
@@ -97,7 +97,7 @@ fn format_sqlite(sql: Option<&str>, code: i32, message: &str, context: Option<&s
 
 impl PowerSyncError {
     /// An argument error with a fixed description and no decoder cause.
-    pub fn argument(desc: impl Into<String>) -> Self {
+    pub(crate) fn argument(desc: impl Into<String>) -> Self {
         Self::Argument {
             desc: desc.into(),
             cause: None,
@@ -105,33 +105,25 @@ impl PowerSyncError {
     }
 
     /// An argument error caused by JSON decoding (empty description, as in the reference).
-    pub fn json_argument(err: impl fmt::Display) -> Self {
+    pub(crate) fn json_argument(err: impl fmt::Display) -> Self {
         Self::Argument {
             desc: String::new(),
             cause: Some(err.to_string()),
         }
     }
 
-    /// A sync protocol error.
-    pub fn protocol(desc: impl Into<String>, cause: Option<String>) -> Self {
-        Self::Protocol {
-            desc: desc.into(),
-            cause,
-        }
-    }
-
     /// An invalid-state error.
-    pub fn state(desc: impl Into<String>) -> Self {
+    pub(crate) fn state(desc: impl Into<String>) -> Self {
         Self::State(desc.into())
     }
 
     /// Wraps a rusqlite error raised while running `sql`.
-    pub fn sqlite(sql: impl Into<String>, err: rusqlite::Error) -> Self {
+    pub(crate) fn sqlite(sql: impl Into<String>, err: rusqlite::Error) -> Self {
         Self::from_rusqlite(Some(sql.into()), err)
     }
 
     /// Wraps a rusqlite error, remembering the statement text if known.
-    pub fn from_rusqlite(sql: Option<String>, err: rusqlite::Error) -> Self {
+    pub(crate) fn from_rusqlite(sql: Option<String>, err: rusqlite::Error) -> Self {
         match err {
             rusqlite::Error::SqliteFailure(e, msg) => Self::Sqlite {
                 sql,
@@ -159,7 +151,7 @@ impl PowerSyncError {
     }
 
     /// Adds context to an SQLite error (other errors are returned unchanged).
-    pub fn with_context(mut self, ctx: impl Into<String>) -> Self {
+    pub(crate) fn with_context(mut self, ctx: impl Into<String>) -> Self {
         if let Self::Sqlite { context, .. } = &mut self {
             *context = Some(ctx.into());
         }
@@ -265,7 +257,7 @@ impl From<PowerSyncError> for powersync_protocol::Error {
 }
 
 /// Adds the statement text to rusqlite results.
-pub trait SqlResultExt<T> {
+pub(crate) trait SqlResultExt<T> {
     /// Maps an error to [`PowerSyncError::Sqlite`] naming `sql`.
     fn sql_context(self, sql: &str) -> Result<T>;
 }
@@ -277,7 +269,7 @@ impl<T> SqlResultExt<T> for rusqlite::Result<T> {
 }
 
 /// The name the reference prints for an SQLite result code (e.g. `BUSY`, `CONSTRAINT_NOTNULL`).
-pub fn code_name(code: i32) -> String {
+pub(crate) fn code_name(code: i32) -> String {
     if code == 5000 {
         // `ResultCode::NULL` of the reference's SQLite bindings, reported when a column it
         // expected to be text was NULL (e.g. a down-migration entry without `sql`).

@@ -18,27 +18,43 @@ compile_error!(
     "features `static` (SQLite linked into the application) and `loadable_extension` exclude each other"
 );
 
-pub mod crud;
+// The public API is small on purpose: `register` (everything else is reached through SQL), the
+// error type, the version, the doctor, and the C entry points. Modules are private unless
+// listed below; items inside them are `pub(crate)`.
+
+// `crud`, `sync::storage` and `sync::apply` are private modules whose items are written `pub`
+// (they are reached from sibling modules); no path leads to them from outside the crate, so
+// `unreachable_pub` is allowed at the module rather than repeated on each item.
+#[allow(unreachable_pub)]
+mod crud;
 pub mod doctor;
-pub mod error;
+mod error;
 #[allow(unsafe_code)]
 mod ffi;
-pub mod migrations;
-pub mod schema;
-pub mod state;
-pub mod sync;
-pub mod util;
+mod state;
+mod util;
 pub mod version;
+
+// Reachable for the repository's own integration tests and tools (`crates/core/tests`, the
+// decode benchmark), which check generated SQL, migrations and line decoding directly. Not
+// part of the API: hidden from the docs, and only the items those tests name are public.
+#[doc(hidden)]
+pub mod migrations;
+#[doc(hidden)]
+pub mod schema;
+#[doc(hidden)]
+pub mod sync;
 
 #[cfg(feature = "static")]
 pub use ffi::static_entry::{powersync_init_static, sqlite3_powersync_init};
-pub use ffi::{function as sql_fn, init_raw};
+pub use ffi::init_raw;
+pub(crate) use ffi::function as sql_fn;
 
 use rusqlite::Connection;
 use std::sync::Arc;
 
 pub use error::{PowerSyncError, Result};
-pub use state::ConnectionState;
+use state::ConnectionState;
 
 /// Registers every PowerSync function and virtual table on `conn`. Does not touch the
 /// database file: internal tables are created by `powersync_init()`.
