@@ -14,6 +14,28 @@ pub(crate) const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
 pub type Result<T, E = PowerSyncError> = std::result::Result<T, E>;
 
 /// An error raised by a PowerSync function, virtual table or the sync client.
+///
+/// Through SQL, it is the message of the SQLite error (after the function's name) and its
+/// extended result code ([`code`](Self::code)), which SDKs match on:
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// powersync_core::register(&conn)?;
+/// conn.execute_batch("BEGIN; SELECT powersync_init();")?;
+/// let err = conn
+///     .query_row("SELECT powersync_replace_schema('{}')", [], |r| r.get::<_, String>(0))
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "powersync_replace_schema: invalid argument: . cause: missing field `tables` at line 1 column 2"
+/// );
+/// assert_eq!(err.sqlite_error().map(|e| e.extended_code), Some(3091)); // SQLITE_CONSTRAINT_DATATYPE
+/// # Ok(())
+/// # }
+/// ```
+// Non-exhaustive: new error categories can be added without breaking code that matches.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum PowerSyncError {
     /// A bad argument: malformed JSON, wrong types, unknown enum values.

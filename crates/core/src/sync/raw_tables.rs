@@ -189,7 +189,12 @@ fn rest_object(
 }
 
 /// Runs the delete `statement` for one row, whose parameters may only be `Id`.
-pub(crate) fn delete_row(conn: &Connection, statement: &PendingStatement, type_name: &str, id: &str) -> Result<()> {
+pub(crate) fn delete_row(
+    conn: &Connection,
+    statement: &PendingStatement,
+    type_name: &str,
+    id: &str,
+) -> Result<()> {
     let mut stmt = prepare(conn, statement)?;
     if statement.params.iter().any(|p| *p != StatementParam::Id) {
         return Err(PowerSyncError::argument(
