@@ -12,8 +12,8 @@ compile_error!(
 );
 
 // The public API is small on purpose: `register` (everything else is reached through SQL), the
-// error type, the version, the doctor, and the C entry points. Modules are private unless
-// listed below; items inside them are `pub(crate)`.
+// error type, the version, the doctor, and the C entry points. The other modules are private
+// and their items `pub(crate)`, with the two exceptions explained below.
 
 // `crud`, `sync::storage` and `sync::apply` are private modules whose items are written `pub`
 // (they are reached from sibling modules); no path leads to them from outside the crate, so
