@@ -8,12 +8,34 @@ use rusqlite::ffi;
 use std::fmt;
 
 /// SQLite's `SQLITE_CONSTRAINT_DATATYPE`, used by the reference for argument errors.
-pub const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
+pub(crate) const SQLITE_CONSTRAINT_DATATYPE: i32 = 3091;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = PowerSyncError> = std::result::Result<T, E>;
 
 /// An error raised by a PowerSync function, virtual table or the sync client.
+///
+/// Through SQL, it is the message of the SQLite error (after the function's name) and its
+/// extended result code ([`code`](Self::code)), which SDKs match on:
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// powersync_core::register(&conn)?;
+/// conn.execute_batch("BEGIN; SELECT powersync_init();")?;
+/// let err = conn
+///     .query_row("SELECT powersync_replace_schema('{}')", [], |r| r.get::<_, String>(0))
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "powersync_replace_schema: invalid argument: . cause: missing field `tables` at line 1 column 2"
+/// );
+/// assert_eq!(err.sqlite_error().map(|e| e.extended_code), Some(3091)); // SQLITE_CONSTRAINT_DATATYPE
+/// # Ok(())
+/// # }
+/// ```
+// Non-exhaustive: new error categories can be added without breaking code that matches.
+#[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum PowerSyncError {
     /// A bad argument: malformed JSON, wrong types, unknown enum values.
@@ -97,7 +119,7 @@ fn format_sqlite(sql: Option<&str>, code: i32, message: &str, context: Option<&s
 
 impl PowerSyncError {
     /// An argument error with a fixed description and no decoder cause.
-    pub fn argument(desc: impl Into<String>) -> Self {
+    pub(crate) fn argument(desc: impl Into<String>) -> Self {
         Self::Argument {
             desc: desc.into(),
             cause: None,
@@ -105,33 +127,25 @@ impl PowerSyncError {
     }
 
     /// An argument error caused by JSON decoding (empty description, as in the reference).
-    pub fn json_argument(err: impl fmt::Display) -> Self {
+    pub(crate) fn json_argument(err: impl fmt::Display) -> Self {
         Self::Argument {
             desc: String::new(),
             cause: Some(err.to_string()),
         }
     }
 
-    /// A sync protocol error.
-    pub fn protocol(desc: impl Into<String>, cause: Option<String>) -> Self {
-        Self::Protocol {
-            desc: desc.into(),
-            cause,
-        }
-    }
-
     /// An invalid-state error.
-    pub fn state(desc: impl Into<String>) -> Self {
+    pub(crate) fn state(desc: impl Into<String>) -> Self {
         Self::State(desc.into())
     }
 
     /// Wraps a rusqlite error raised while running `sql`.
-    pub fn sqlite(sql: impl Into<String>, err: rusqlite::Error) -> Self {
+    pub(crate) fn sqlite(sql: impl Into<String>, err: rusqlite::Error) -> Self {
         Self::from_rusqlite(Some(sql.into()), err)
     }
 
     /// Wraps a rusqlite error, remembering the statement text if known.
-    pub fn from_rusqlite(sql: Option<String>, err: rusqlite::Error) -> Self {
+    pub(crate) fn from_rusqlite(sql: Option<String>, err: rusqlite::Error) -> Self {
         match err {
             rusqlite::Error::SqliteFailure(e, msg) => Self::Sqlite {
                 sql,
@@ -159,7 +173,7 @@ impl PowerSyncError {
     }
 
     /// Adds context to an SQLite error (other errors are returned unchanged).
-    pub fn with_context(mut self, ctx: impl Into<String>) -> Self {
+    pub(crate) fn with_context(mut self, ctx: impl Into<String>) -> Self {
         if let Self::Sqlite { context, .. } = &mut self {
             *context = Some(ctx.into());
         }
@@ -265,7 +279,7 @@ impl From<PowerSyncError> for powersync_protocol::Error {
 }
 
 /// Adds the statement text to rusqlite results.
-pub trait SqlResultExt<T> {
+pub(crate) trait SqlResultExt<T> {
     /// Maps an error to [`PowerSyncError::Sqlite`] naming `sql`.
     fn sql_context(self, sql: &str) -> Result<T>;
 }
@@ -277,7 +291,7 @@ impl<T> SqlResultExt<T> for rusqlite::Result<T> {
 }
 
 /// The name the reference prints for an SQLite result code (e.g. `BUSY`, `CONSTRAINT_NOTNULL`).
-pub fn code_name(code: i32) -> String {
+pub(crate) fn code_name(code: i32) -> String {
     if code == 5000 {
         // `ResultCode::NULL` of the reference's SQLite bindings, reported when a column it
         // expected to be text was NULL (e.g. a down-migration entry without `sql`).

@@ -12,19 +12,19 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// State of one SQLite connection with the extension registered.
 #[derive(Default)]
-pub struct ConnectionState {
+pub(crate) struct ConnectionState {
     /// True while the sync client applies downloaded rows, or `powersync_clear` runs raw-table
     /// `clear` statements. CRUD virtual tables ignore writes while it is set.
     in_sync_local: AtomicBool,
     /// The schema last installed with `powersync_replace_schema` on this connection.
-    pub schema: Mutex<Option<crate::schema::Schema>>,
+    pub(crate) schema: Mutex<Option<crate::schema::Schema>>,
     /// Transaction id shared by the CRUD virtual tables within one SQLite transaction.
-    pub crud: Mutex<crate::crud::CrudTxState>,
+    pub(crate) crud: Mutex<crate::crud::CrudTxState>,
     /// Tables changed by committed transactions, for `powersync_update_hooks`.
-    pub update_hooks: Mutex<crate::util::update_hooks::HookState>,
+    pub(crate) update_hooks: Mutex<crate::util::update_hooks::HookState>,
     /// The sync client (state machine and cached storage statements). Lock it through
     /// [`Self::lock_sync`].
-    pub sync: Mutex<SyncState>,
+    pub(crate) sync: Mutex<SyncState>,
 }
 
 impl ConnectionState {
@@ -34,7 +34,7 @@ impl ConnectionState {
     /// while it may run the app's SQL (triggers on synced tables, raw-table statements). All
     /// calls happen on the connection's thread, so finding the lock held means `function` was
     /// called from inside that SQL: waiting would deadlock, holding the write lock forever.
-    pub fn lock_sync(&self, function: &str) -> Result<MutexGuard<'_, SyncState>> {
+    pub(crate) fn lock_sync(&self, function: &str) -> Result<MutexGuard<'_, SyncState>> {
         self.try_sync().ok_or_else(|| {
             PowerSyncError::state(format!(
                 "{function} was called from SQL that powersync_control runs on the same \
@@ -46,7 +46,7 @@ impl ConnectionState {
 
     /// The sync client when it is not in use by a `powersync_control` call on this
     /// connection (see [`Self::lock_sync`]), else `None`.
-    pub fn try_sync(&self) -> Option<MutexGuard<'_, SyncState>> {
+    pub(crate) fn try_sync(&self) -> Option<MutexGuard<'_, SyncState>> {
         match self.sync.try_lock() {
             Ok(guard) => Some(guard),
             Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
@@ -55,13 +55,13 @@ impl ConnectionState {
     }
 
     /// Whether the sync client is currently writing downloaded data.
-    pub fn in_sync_local(&self) -> bool {
+    pub(crate) fn in_sync_local(&self) -> bool {
         self.in_sync_local.load(Ordering::Relaxed)
     }
 
     /// Runs `f` with [`Self::in_sync_local`] set, restoring the previous value afterwards
     /// (also when `f` fails).
-    pub fn while_syncing_local<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub(crate) fn while_syncing_local<T>(&self, f: impl FnOnce() -> T) -> T {
         let previous = self.in_sync_local.swap(true, Ordering::Relaxed);
         let out = f();
         self.in_sync_local.store(previous, Ordering::Relaxed);

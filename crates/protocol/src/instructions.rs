@@ -134,7 +134,15 @@ impl Instruction {
     }
 }
 
-/// Serialises a list of instructions (compact JSON array).
+/// Serialises a list of instructions (compact JSON array): the text `powersync_control`
+/// returns.
+///
+/// ```
+/// use powersync_protocol::instructions::{to_json, Instruction};
+///
+/// let answer = [Instruction::FetchCredentials { did_expire: false }];
+/// assert_eq!(to_json(&answer), r#"[{"FetchCredentials":{"did_expire":false}}]"#);
+/// ```
 pub fn to_json(instructions: &[Instruction]) -> String {
     serde_json::to_string(instructions).expect("instruction serialisation cannot fail")
 }

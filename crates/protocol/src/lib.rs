@@ -1,13 +1,6 @@
-//! The PowerSync sync protocol, sans IO.
-//!
-//! Everything of the sync client that does not touch SQLite: decoding sync lines from JSON
-//! and BSON ([`mod@line`]), a BSON encoder ([`bson`]), the payloads of `powersync_control`
-//! commands ([`options`], the app [`schema`] carried by `start`), the instructions returned
-//! to the SDK ([`instructions`]), the sync status ([`status`]) and the state machine
-//! ([`client`]), which reaches storage only through the [`client::SyncStore`] trait.
-//!
-//! `powersync_core` implements that trait on SQLite and exposes all of this through SQL;
-//! this crate depends on neither, so tests, fuzzers and tools can drive the protocol alone.
+// The crate documentation is the README: its example is a doc test, so it cannot drift from
+// the code (and `examples/decode.rs` is the same program, checked by a test below).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -21,3 +14,19 @@ pub mod schema;
 pub mod status;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod tests {
+    /// The README's example (the crate documentation's, run as a doc test) is
+    /// `examples/decode.rs` word for word, after the example's header comment.
+    #[test]
+    fn readme_example_is_the_decode_program() {
+        let example = include_str!("../examples/decode.rs");
+        let header_end = example.find("\n\n").expect("a header comment") + 2;
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(&format!("```rust\n{}```\n", &example[header_end..])),
+            "crates/protocol/README.md must show examples/decode.rs"
+        );
+    }
+}

@@ -16,8 +16,6 @@ use crate::util::vtab::register as register_table;
 use rusqlite::Connection;
 use std::sync::Arc;
 
-pub use simple::crud_entry_json;
-
 /// The CRUD transaction id shared by both CRUD virtual tables within one SQLite transaction.
 ///
 /// Whichever table SQLite begins first allocates the id from `ps_tx` and publishes it here;

@@ -11,6 +11,36 @@
 //! Nothing here ever writes `ps_crud`: local writes that have not been uploaded are the one
 //! thing a repair must never lose. Every repair leaves either data the next sync re-downloads
 //! (buckets, ops) or bookkeeping the SDK rewrites (write-gate keys, transaction counter).
+//!
+//! ```
+//! use powersync_core::doctor::{self, Severity};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let conn = rusqlite::Connection::open_in_memory()?;
+//! powersync_core::register(&conn)?;
+//! let schema = r#"{"tables": [{"name": "todos", "columns": [{"name": "done", "type": "INTEGER"}]}]}"#;
+//! conn.execute_batch("BEGIN; SELECT powersync_init();")?;
+//! conn.query_row("SELECT powersync_replace_schema(?)", [schema], |_| Ok(()))?;
+//! conn.execute_batch("COMMIT")?;
+//!
+//! // A local write closes the write gate until the SDK confirms the upload with a write
+//! // checkpoint. Emptying the upload queue by hand never does.
+//! conn.execute("INSERT INTO todos (id, done) VALUES ('t1', 0)", [])?;
+//! conn.execute("DELETE FROM ps_crud", [])?;
+//!
+//! let report = doctor::diagnose(&conn)?;
+//! assert!(report.has_problems());
+//! assert_eq!(report.findings[0].check, "write-gate-stuck");
+//! assert_eq!(report.findings[0].severity, Severity::Problem);
+//!
+//! // Repairs run in one savepoint; the CLI wraps them in a transaction.
+//! conn.execute_batch("BEGIN IMMEDIATE")?;
+//! doctor::repair(&conn)?;
+//! conn.execute_batch("COMMIT")?;
+//! assert!(!doctor::diagnose(&conn)?.has_problems());
+//! # Ok(())
+//! # }
+//! ```
 
 mod checks;
 

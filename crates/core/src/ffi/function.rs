@@ -13,25 +13,23 @@ use rusqlite::Connection;
 use std::ffi::{c_char, c_int, c_void, CString};
 
 /// `SQLITE_RESULT_SUBTYPE` (3.45+). Older SQLite versions ignore unknown flag bits.
-pub const RESULT_SUBTYPE: c_int = 0x0100_0000;
+pub(crate) const RESULT_SUBTYPE: c_int = 0x0100_0000;
 /// `SQLITE_SUBTYPE`.
-pub const SUBTYPE: c_int = 0x0010_0000;
+pub(crate) const SUBTYPE: c_int = 0x0010_0000;
 /// `SQLITE_DIRECTONLY`.
-pub const DIRECTONLY: c_int = 0x0008_0000;
+pub(crate) const DIRECTONLY: c_int = 0x0008_0000;
 /// `SQLITE_DETERMINISTIC`.
-pub const DETERMINISTIC: c_int = 0x0000_0800;
+pub(crate) const DETERMINISTIC: c_int = 0x0000_0800;
 /// The subtype SQLite's JSON functions use for JSON text (`'J'`).
-pub const JSON_SUBTYPE: u32 = 74;
+pub(crate) const JSON_SUBTYPE: u32 = 74;
 
 /// The value a function returns.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Output {
+pub(crate) enum Output {
     /// SQL NULL.
     Null,
     /// INTEGER.
     Integer(i64),
-    /// REAL.
-    Real(f64),
     /// TEXT without subtype.
     Text(String),
     /// TEXT tagged with the JSON subtype.
@@ -44,24 +42,19 @@ pub enum Output {
 }
 
 /// One invocation of a registered function.
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     db: *mut ffi::sqlite3,
     argv: &'a [*mut ffi::sqlite3_value],
 }
 
 impl Call<'_> {
     /// Number of arguments.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.argv.len()
     }
 
-    /// True if called without arguments.
-    pub fn is_empty(&self) -> bool {
-        self.argv.is_empty()
-    }
-
     /// Argument `i` (must be < `len()`).
-    pub fn arg(&self, i: usize) -> ValueRef<'_> {
+    pub(crate) fn arg(&self, i: usize) -> ValueRef<'_> {
         let v = self.argv[i];
         // SAFETY: `v` is a protected sqlite3_value handed to xFunc by SQLite, valid for the
         // duration of the call; the returned slices borrow `self`, which lives no longer.
@@ -94,7 +87,7 @@ impl Call<'_> {
 
     /// Argument `i` read as text the way SQLite's `sqlite3_value_text` converts it
     /// (NULL → empty string, numbers → their text form).
-    pub fn text_lossy(&self, i: usize) -> String {
+    pub(crate) fn text_lossy(&self, i: usize) -> String {
         let v = self.argv[i];
         // SAFETY: as in `arg`; sqlite3_value_text converts in place and returns a pointer
         // valid until the next conversion of the same value, and we copy immediately.
@@ -108,26 +101,15 @@ impl Call<'_> {
         }
     }
 
-    /// Subtype of argument `i`.
-    pub fn subtype(&self, i: usize) -> u32 {
-        // SAFETY: valid protected value, see `arg`.
-        unsafe { ffi::sqlite3_value_subtype(self.argv[i]) }
-    }
-
-    /// The raw connection handle.
-    pub fn db(&self) -> *mut ffi::sqlite3 {
-        self.db
-    }
-
     /// A non-owning rusqlite connection for the database this function runs on.
-    pub fn connection(&self) -> Connection {
+    pub(crate) fn connection(&self) -> Connection {
         // SAFETY: `db` is the live connection executing this function; `from_handle` does not
         // take ownership, so dropping the returned value never closes it.
         unsafe { Connection::from_handle(self.db) }.expect("from_handle never fails")
     }
 
     /// Fails unless the connection is inside an explicit transaction.
-    pub fn require_transaction(&self) -> Result<()> {
+    pub(crate) fn require_transaction(&self) -> Result<()> {
         // SAFETY: `db` is the live connection executing this function.
         if unsafe { ffi::sqlite3_get_autocommit(self.db) } == 0 {
             Ok(())
@@ -135,11 +117,6 @@ impl Call<'_> {
             Err(PowerSyncError::NotInTransaction)
         }
     }
-}
-
-/// True if `conn` is inside an explicit transaction (not in autocommit mode).
-pub fn in_transaction(conn: &Connection) -> bool {
-    !conn.is_autocommit()
 }
 
 type BoxedFn = Box<dyn Fn(&Call<'_>) -> Result<Output> + 'static>;
@@ -153,7 +130,7 @@ struct Registered {
 
 /// Registers a scalar function. `flags` are OR-ed with `SQLITE_UTF8`. Error messages get the
 /// reference's `<name>: ` prefix unless the error is [`PowerSyncError::Plain`].
-pub fn register<F>(conn: &Connection, name: &str, n_args: c_int, flags: c_int, func: F) -> Result<()>
+pub(crate) fn register<F>(conn: &Connection, name: &str, n_args: c_int, flags: c_int, func: F) -> Result<()>
 where
     F: Fn(&Call<'_>) -> Result<Output> + 'static,
 {
@@ -226,7 +203,6 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
         match out {
             Output::Null => ffi::sqlite3_result_null(ctx),
             Output::Integer(i) => ffi::sqlite3_result_int64(ctx, i),
-            Output::Real(r) => ffi::sqlite3_result_double(ctx, r),
             Output::Text(s) => result_text(ctx, s.as_bytes()),
             Output::OwnedText(t) => result_owned_text(ctx, t),
             Output::Json(s) => {
@@ -245,7 +221,7 @@ unsafe fn set_output(ctx: *mut ffi::sqlite3_context, args: &[*mut ffi::sqlite3_v
 /// buffer hold its total length, which the destructor (given only the text pointer) needs to
 /// give the allocation back to Rust's allocator.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OwnedText {
+pub(crate) struct OwnedText {
     buf: Vec<u8>,
 }
 
@@ -253,19 +229,20 @@ const OWNED_HEADER: usize = std::mem::size_of::<u64>();
 
 impl OwnedText {
     /// An empty text with room for `capacity` bytes.
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         let mut buf = Vec::with_capacity(OWNED_HEADER + capacity);
         buf.extend_from_slice(&[0; OWNED_HEADER]);
         OwnedText { buf }
     }
 
     /// Appends bytes.
-    pub fn extend(&mut self, bytes: &[u8]) {
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// The text so far.
-    pub fn as_bytes(&self) -> &[u8] {
+    /// The text so far (what the unit tests read back).
+    #[cfg(test)]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf[OWNED_HEADER..]
     }
 }

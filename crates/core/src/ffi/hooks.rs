@@ -15,7 +15,7 @@ use std::sync::{Arc, MutexGuard};
 
 /// Pending and committed sets of changed tables.
 #[derive(Debug, Default)]
-pub struct HookState {
+pub(crate) struct HookState {
     /// Whether our hooks are installed; they then own one strong count of the connection
     /// state, handed to SQLite as the hooks' user data.
     installed: bool,

@@ -11,13 +11,13 @@
 //! - `static_entry` (feature `static`) and [`init_raw`]: the C entry points;
 //! - small helpers below: statement-list inspection and SQLite's randomness.
 
-pub mod function;
+pub(crate) mod function;
 pub(crate) mod hooks;
 #[cfg(feature = "static")]
 pub(crate) mod static_entry;
 pub(crate) mod stmt;
 pub(crate) mod value;
-pub mod vtab;
+pub(crate) mod vtab;
 
 use crate::error::PowerSyncError;
 use rusqlite::{ffi, Connection};

@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 
 /// The arguments of one xUpdate call: old rowid, new rowid, then the columns.
 #[derive(Clone, Copy)]
-pub struct Values<'a> {
+pub(crate) struct Values<'a> {
     values: &'a [*mut ffi::sqlite3_value],
 }
 
@@ -23,18 +23,8 @@ impl<'a> Values<'a> {
         Self { values }
     }
 
-    /// Number of arguments.
-    pub fn len(self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether there are none (SQLite always passes at least one).
-    pub fn is_empty(self) -> bool {
-        self.values.is_empty()
-    }
-
     /// Argument `i` (panics if out of range).
-    pub fn get(self, i: usize) -> Arg<'a> {
+    pub(crate) fn get(self, i: usize) -> Arg<'a> {
         Arg {
             value: self.values[i],
             phantom: PhantomData,
@@ -44,20 +34,20 @@ impl<'a> Values<'a> {
 
 /// One argument of an xUpdate call.
 #[derive(Clone, Copy)]
-pub struct Arg<'a> {
+pub(crate) struct Arg<'a> {
     value: *mut ffi::sqlite3_value,
     phantom: PhantomData<&'a ()>,
 }
 
 impl<'a> Arg<'a> {
     /// `sqlite3_value_type` (read it before any text conversion of the same value).
-    pub fn value_type(self) -> c_int {
+    pub(crate) fn value_type(self) -> c_int {
         // SAFETY: a protected value valid for the duration of the xUpdate call ('a).
         unsafe { ffi::sqlite3_value_type(self.value) }
     }
 
     /// `sqlite3_value_text`: the value converted to text, `None` for NULL.
-    pub fn text(self) -> Option<&'a [u8]> {
+    pub(crate) fn text(self) -> Option<&'a [u8]> {
         // SAFETY: as in `value_type`; the buffer stays valid until the value is converted
         // again, and each argument is converted to text at most once per write.
         unsafe {
@@ -71,7 +61,7 @@ impl<'a> Arg<'a> {
     }
 
     /// The text if the value is TEXT, else `None` (the reference's "raw JSON" columns).
-    pub fn text_if_text(self) -> Option<&'a [u8]> {
+    pub(crate) fn text_if_text(self) -> Option<&'a [u8]> {
         if self.value_type() == ffi::SQLITE_TEXT {
             self.text()
         } else {
@@ -80,7 +70,7 @@ impl<'a> Arg<'a> {
     }
 
     /// `sqlite3_value_int`.
-    pub fn int(self) -> i32 {
+    pub(crate) fn int(self) -> i32 {
         // SAFETY: as in `value_type`.
         unsafe { ffi::sqlite3_value_int(self.value) }
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// How a virtual-table callback fails.
 #[derive(Debug)]
-pub enum VtabError {
+pub(crate) enum VtabError {
     /// `SQLITE_MISUSE` without a message, so SQLite reports its generic "bad parameter or
     /// other API misuse" (what the reference returns for unsupported operations).
     Misuse,
@@ -31,10 +31,10 @@ impl From<PowerSyncError> for VtabError {
 }
 
 /// Result of a virtual-table callback.
-pub type VtabResult<T> = Result<T, VtabError>;
+pub(crate) type VtabResult<T> = Result<T, VtabError>;
 
 /// An eponymous-only virtual table without rows.
-pub trait EponymousTable: Sized + 'static {
+pub(crate) trait EponymousTable: Sized + 'static {
     /// The `CREATE TABLE` statement declared when SQLite connects the table.
     const SCHEMA: &'static CStr;
     /// Whether SELECTs see an empty table; otherwise every query plan is refused with
@@ -65,7 +65,7 @@ pub trait EponymousTable: Sized + 'static {
 }
 
 /// Registers `T` as module (and eponymous table) `name` on `conn`.
-pub fn register<T: EponymousTable>(
+pub(crate) fn register<T: EponymousTable>(
     conn: &Connection,
     name: &CStr,
     state: &Arc<ConnectionState>,

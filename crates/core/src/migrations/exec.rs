@@ -9,7 +9,7 @@ use rusqlite::{Batch, Connection};
 /// `SELECT powersync_drop_view(name) FROM sqlite_master …` in a stored down script would drop
 /// just one view.) Statements before a failing one stay applied. Errors name the whole script,
 /// as the reference's do.
-pub fn exec_script(conn: &Connection, sql: &str) -> Result<()> {
+pub(crate) fn exec_script(conn: &Connection, sql: &str) -> Result<()> {
     run(conn, sql).sql_context(sql)
 }
 

@@ -17,7 +17,7 @@ mod exec;
 mod up;
 mod version;
 
-pub use exec::exec_script;
+pub(crate) use exec::exec_script;
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output};
@@ -30,7 +30,7 @@ pub const LATEST_VERSION: i32 = 14;
 
 /// Registers `powersync_drop_view`, `powersync_init` and `powersync_test_migration` (in the
 /// reference's registration order).
-pub fn register(conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, _state: &Arc<ConnectionState>) -> Result<()> {
     drop_view::register(conn)?;
     sql_fn::register(conn, "powersync_init", 0, 0, |call| {
         call.require_transaction()?;

@@ -9,13 +9,13 @@ use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// The marker in the `CREATE TABLE` text of a direct table.
-pub const DIRECT_TABLE_MARKER: &str = "/* ps-managed";
+pub(crate) const DIRECT_TABLE_MARKER: &str = "/* ps-managed";
 /// Follows the marker in local-only direct tables.
 const LOCAL_ONLY_MARKER: &str = "local-only */";
 
 /// A table PowerSync manages.
 #[derive(Debug, Clone)]
-pub struct ExistingTable {
+pub(crate) struct ExistingTable {
     /// Public name (JSON tables) or table name (direct tables).
     pub name: String,
     /// The SQLite table.
@@ -29,7 +29,7 @@ pub struct ExistingTable {
 impl ExistingTable {
     /// All managed tables in `sqlite_master` order; without direct tables if
     /// `ignore_direct`.
-    pub fn list(conn: &Connection, ignore_direct: bool) -> Result<Vec<Self>> {
+    pub(crate) fn list(conn: &Connection, ignore_direct: bool) -> Result<Vec<Self>> {
         const SQL: &str = "SELECT name, sql FROM sqlite_master WHERE type = 'table';";
         let tables: Vec<(String, Option<String>)> = {
             let mut stmt = conn.prepare(SQL).sql_context(SQL)?;

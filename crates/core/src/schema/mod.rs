@@ -10,15 +10,16 @@ mod replace;
 mod sql;
 mod views;
 
-pub use existing::{ExistingTable, DIRECT_TABLE_MARKER};
+pub(crate) use existing::ExistingTable;
 // The schema model is shared with the sync protocol (the `start` payload carries it).
-pub use powersync_protocol::schema::{
-    internal_name, Column, DiffIncludeOld, Index, IndexedColumn, PendingStatementSource,
-    PendingStatementValue, RawTable, Schema, Table, TableInfoFlags, TableOptions,
+pub(crate) use powersync_protocol::schema::{
+    PendingStatementSource, PendingStatementValue, RawTable, TableOptions,
 };
-pub use raw_trigger::{generate_raw_table_trigger, WriteType};
-pub use replace::{create_table_sql, replace_schema};
-pub use sql::{quote_identifier, quote_string};
+pub(crate) use raw_trigger::WriteType;
+pub(crate) use replace::replace_schema;
+pub(crate) use sql::quote_identifier;
+// Public (this module is hidden) for the generated-SQL tests (`tests/schema_generate.rs`).
+pub use powersync_protocol::schema::{Index, Schema, Table};
 pub use views::{index_sql, ViewDefinition};
 
 use crate::error::Result;
@@ -30,7 +31,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Registers `powersync_replace_schema` and `powersync_create_raw_table_crud_trigger`.
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     let state = state.clone();
     sql_fn::register(conn, "powersync_replace_schema", 1, 0, move |call| {
         call.require_transaction()?;

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 
 /// The write a trigger fires on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteType {
+pub(crate) enum WriteType {
     /// `AFTER INSERT`: records a `PUT`.
     Insert,
     /// `AFTER UPDATE`: records a `PATCH`.
@@ -25,7 +25,7 @@ pub enum WriteType {
 
 impl WriteType {
     /// Parses `INSERT`, `UPDATE` or `DELETE` (case-sensitive).
-    pub fn parse(text: &str) -> Result<Self> {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
         match text {
             "INSERT" => Ok(Self::Insert),
             "UPDATE" => Ok(Self::Update),
@@ -35,10 +35,10 @@ impl WriteType {
     }
 
     /// All write types, in the order the reference drops a direct table's triggers.
-    pub const ALL: [WriteType; 3] = [Self::Insert, Self::Update, Self::Delete];
+    pub(crate) const ALL: [WriteType; 3] = [Self::Insert, Self::Update, Self::Delete];
 
     /// `INSERT`, `UPDATE` or `DELETE`.
-    pub fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Self::Insert => "INSERT",
             Self::Update => "UPDATE",
@@ -84,7 +84,7 @@ fn resolve_columns(conn: &Connection, table: &RawTable, local_name: &str) -> Res
 
 /// Generates the `CREATE TRIGGER` statement for `table` (reads the table's columns). Empty
 /// when the trigger would do nothing (local-only tables on INSERT and DELETE).
-pub fn generate_raw_table_trigger(
+pub(crate) fn generate_raw_table_trigger(
     conn: &Connection,
     table: &RawTable,
     trigger_name: &str,

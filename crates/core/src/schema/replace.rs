@@ -33,7 +33,7 @@ const ROLLBACK: &str = "ROLLBACK TO powersync_replace_schema";
 /// writing statement is in progress, so when the function is called from one, e.g.
 /// `INSERT ... SELECT powersync_replace_schema(...)`, it runs without the savepoint, exactly
 /// like the reference.)
-pub fn replace_schema(conn: &Connection, state: &ConnectionState, schema: &Schema) -> Result<()> {
+pub(crate) fn replace_schema(conn: &Connection, state: &ConnectionState, schema: &Schema) -> Result<()> {
     if writing_statement_active(conn) {
         return apply(conn, state, schema);
     }
@@ -81,7 +81,7 @@ fn exec_with_text(conn: &Connection, sql: &str, param: &str) -> Result<()> {
 /// `CREATE TABLE` for a schema table: `(id, data)` for JSON tables; for direct tables one
 /// `ANY` column per declared column in a STRICT table, with the `/* ps-managed */` marker
 /// (which is how later schema updates recognise the table).
-pub fn create_table_sql(table: &Table) -> String {
+pub(crate) fn create_table_sql(table: &Table) -> String {
     if !table.direct {
         return format!(
             "CREATE TABLE {}(id TEXT PRIMARY KEY NOT NULL, data TEXT);",

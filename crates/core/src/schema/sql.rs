@@ -12,12 +12,12 @@ const MAX_COLUMNS_PER_OBJECT: usize = 50;
 const MAX_FRAGMENT_COLUMNS: usize = 1999;
 
 /// `"name"` with embedded `"` doubled.
-pub fn quote_identifier(name: &str) -> String {
+pub(crate) fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `'text'` with embedded `'` doubled.
-pub fn quote_string(text: &str) -> String {
+pub(crate) fn quote_string(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

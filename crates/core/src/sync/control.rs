@@ -20,7 +20,7 @@ use std::sync::Arc;
 const STATEMENT_CACHE: usize = 128;
 
 /// Registers the functions.
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     let s = state.clone();
     sql_fn::register(
         conn,

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub use crate::schema::{
+pub(crate) use crate::schema::{
     PendingStatementSource as PendingStatement, PendingStatementValue as StatementParam, RawTable,
 };
 
@@ -19,7 +19,7 @@ pub use crate::schema::{
 /// tables, then the raw tables, so a raw table wins over a direct table of the same type.
 /// Direct tables are only sync targets when listed here; they are not discovered from the
 /// database.
-pub fn sync_targets(schema: &Schema) -> Vec<RawTable> {
+pub(crate) fn sync_targets(schema: &Schema) -> Vec<RawTable> {
     let mut targets: BTreeMap<&str, RawTable> = BTreeMap::new();
     for table in schema.tables.iter().filter(|t| t.direct && !t.local_only()) {
         targets.insert(&table.name, direct_target(table));
@@ -31,7 +31,7 @@ pub fn sync_targets(schema: &Schema) -> Vec<RawTable> {
 }
 
 /// A direct table as a statement target: upsert of the declared columns, delete by id.
-pub fn direct_target(table: &Table) -> RawTable {
+pub(crate) fn direct_target(table: &Table) -> RawTable {
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     RawTable {
         name: table.name.clone(),
@@ -47,7 +47,7 @@ pub fn direct_target(table: &Table) -> RawTable {
 /// `INSERT INTO "t" (id, "a", "b") VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "a" =
 /// ?2, "b" = ?3` (`DO NOTHING` without columns): writes synced columns only, keeping any
 /// other columns of an existing row.
-pub fn upsert_statement(table: &str, columns: &[&str]) -> PendingStatement {
+pub(crate) fn upsert_statement(table: &str, columns: &[&str]) -> PendingStatement {
     let mut names = String::from("id");
     let mut values = String::from("?1");
     let mut sets = Vec::new();
@@ -72,7 +72,7 @@ pub fn upsert_statement(table: &str, columns: &[&str]) -> PendingStatement {
 }
 
 /// `DELETE FROM "t" WHERE id = ?`.
-pub fn delete_statement(table: &str) -> PendingStatement {
+pub(crate) fn delete_statement(table: &str) -> PendingStatement {
     PendingStatement {
         sql: format!("DELETE FROM {} WHERE id = ?", quote_identifier(table)),
         params: vec![StatementParam::Id],
@@ -80,7 +80,7 @@ pub fn delete_statement(table: &str) -> PendingStatement {
 }
 
 /// Prepares `statement`, checking that it has one placeholder per parameter source.
-pub fn prepare<'c>(
+pub(crate) fn prepare<'c>(
     conn: &'c Connection,
     statement: &PendingStatement,
 ) -> Result<rusqlite::CachedStatement<'c>> {
@@ -97,7 +97,7 @@ pub fn prepare<'c>(
 }
 
 /// Parses row data that statements take columns from: it must be a JSON object.
-pub fn parse_object(data: &str) -> Result<serde_json::Map<String, Value>> {
+pub(crate) fn parse_object(data: &str) -> Result<serde_json::Map<String, Value>> {
     let parsed: Value = serde_json::from_str(data).map_err(|e| PowerSyncError::LocalData(e.to_string()))?;
     match parsed {
         Value::Object(object) => Ok(object),
@@ -122,7 +122,7 @@ fn column_value(value: Option<&Value>) -> ValueRef<'_> {
 
 /// Runs the put `statement` for one row of type `type_name`. The data is only parsed when a
 /// parameter needs a column of it (`Column`, `Rest`); `Id` and `Row` bind text as is.
-pub fn put_row(
+pub(crate) fn put_row(
     conn: &Connection,
     statement: &PendingStatement,
     type_name: &str,
@@ -133,7 +133,7 @@ pub fn put_row(
 }
 
 /// [`put_row`] with the data already parsed by the caller (`object`), if it was.
-pub fn put_parsed_row(
+pub(crate) fn put_parsed_row(
     conn: &Connection,
     statement: &PendingStatement,
     type_name: &str,
@@ -189,7 +189,12 @@ fn rest_object(
 }
 
 /// Runs the delete `statement` for one row, whose parameters may only be `Id`.
-pub fn delete_row(conn: &Connection, statement: &PendingStatement, type_name: &str, id: &str) -> Result<()> {
+pub(crate) fn delete_row(
+    conn: &Connection,
+    statement: &PendingStatement,
+    type_name: &str,
+    id: &str,
+) -> Result<()> {
     let mut stmt = prepare(conn, statement)?;
     if statement.params.iter().any(|p| *p != StatementParam::Id) {
         return Err(PowerSyncError::argument(

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 /// Prepared on first use.
 #[derive(Default)]
-pub struct HotStatements {
+pub(crate) struct HotStatements {
     /// Multi-row inserts into `ps_oplog`.
     pub(crate) oplog: Option<MultiInsert>,
     /// Stored ops of a bucket with a key.

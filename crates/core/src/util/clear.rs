@@ -19,7 +19,7 @@ const CLEAR_LOCAL: i32 = 1;
 const SOFT_CLEAR: i32 = 2;
 
 /// Clears synced (and optionally local) data. See the module docs for the exact steps.
-pub fn clear(conn: &Connection, state: &ConnectionState, flags: i32) -> Result<()> {
+pub(crate) fn clear(conn: &Connection, state: &ConnectionState, flags: i32) -> Result<()> {
     if flags & SOFT_CLEAR == 0 {
         // Refused from inside powersync_control (e.g. a trigger during an apply): deleting the
         // ops that call is applying would leave it working on a half-cleared state.
@@ -101,7 +101,7 @@ fn clear_progress(conn: &Connection) -> Result<()> {
 }
 
 /// Makes the next sync application re-apply every downloaded operation.
-pub fn trigger_resync(conn: &Connection, state: &ConnectionState, clear: bool) -> Result<()> {
+pub(crate) fn trigger_resync(conn: &Connection, state: &ConnectionState, clear: bool) -> Result<()> {
     reset_applied_ops(conn, state)?;
     if clear {
         clear_progress(conn)?;
@@ -115,7 +115,7 @@ fn quote_identifier(name: &str) -> String {
 }
 
 /// Registers `powersync_clear` and `powersync_trigger_resync` (no flags, transaction only).
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     let s = state.clone();
     sql_fn::register(conn, "powersync_clear", 1, 0, move |call| {
         call.require_transaction()?;

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 const SQL: &str = "select value from ps_kv where key = 'client_id'";
 
 /// Reads the client id as text (numbers and blobs in their SQLite text form).
-pub fn client_id(conn: &Connection) -> Result<String> {
+pub(crate) fn client_id(conn: &Connection) -> Result<String> {
     let mut stmt = conn.prepare(SQL).sql_context(SQL)?;
     let value = stmt
         .query_row([], |row| {
@@ -37,7 +37,7 @@ pub fn client_id(conn: &Connection) -> Result<String> {
 }
 
 /// Registers `powersync_client_id` (DETERMINISTIC, as in the reference).
-pub fn register(conn: &Connection) -> Result<()> {
+pub(crate) fn register(conn: &Connection) -> Result<()> {
     sql_fn::register(conn, "powersync_client_id", 0, DETERMINISTIC, |call| {
         Ok(Output::Text(client_id(&call.connection())?))
     })

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// Keys with `null` values are dropped from both sides. If `old` is then empty, the result
 /// is `new`; otherwise keys missing from `new` are added as `null` and keys whose value is
 /// unchanged are removed.
-pub fn diff_objects(old: &str, new: &str) -> Result<String> {
+pub(crate) fn diff_objects(old: &str, new: &str) -> Result<String> {
     let new: Value = serde_json::from_str(new).map_err(PowerSyncError::json_argument)?;
     let old: Value = serde_json::from_str(old).map_err(PowerSyncError::json_argument)?;
     let (Value::Object(mut new), Value::Object(mut old)) = (new, old) else {
@@ -214,7 +214,7 @@ fn text_arg<'a>(call: &'a Call<'_>, i: usize) -> Result<(Cow<'a, str>, bool)> {
 /// Registers `powersync_diff` (DETERMINISTIC, RESULT_SUBTYPE). The result carries no JSON
 /// subtype: the reference sets the subtype before the text, which clears it again, and
 /// generated triggers always wrap the call in `json(...)`, so we keep that observable effect.
-pub fn register(conn: &Connection) -> Result<()> {
+pub(crate) fn register(conn: &Connection) -> Result<()> {
     sql_fn::register(
         conn,
         "powersync_diff",

@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 /// Merges object texts: `{` + the inner texts joined by `,` + `}`.
-pub fn merge<'a>(chunks: impl IntoIterator<Item = &'a str>) -> Result<String> {
+pub(crate) fn merge<'a>(chunks: impl IntoIterator<Item = &'a str>) -> Result<String> {
     let mut result = String::from("{");
     for chunk in chunks {
         if !(chunk.starts_with('{') && chunk.ends_with('}')) || chunk.len() < 2 {
@@ -29,7 +29,7 @@ pub fn merge<'a>(chunks: impl IntoIterator<Item = &'a str>) -> Result<String> {
 
 /// Registers `powersync_json_merge` (variadic, DETERMINISTIC, RESULT_SUBTYPE; the result
 /// has no JSON subtype, see `powersync_diff`).
-pub fn register(conn: &Connection) -> Result<()> {
+pub(crate) fn register(conn: &Connection) -> Result<()> {
     sql_fn::register(
         conn,
         "powersync_json_merge",

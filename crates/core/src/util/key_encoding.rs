@@ -23,7 +23,7 @@ enum Scan {
 /// by `\`, or one preceded by `\\`. The same states as the reference are used, including
 /// that a `\"` pattern followed (backwards) by anything but `\` resets the scan without
 /// looking at that character.
-pub fn remove_duplicate_key_encoding(key: &str) -> Option<String> {
+pub(crate) fn remove_duplicate_key_encoding(key: &str) -> Option<String> {
     if !key.ends_with('"') {
         return None;
     }
@@ -46,7 +46,7 @@ pub fn remove_duplicate_key_encoding(key: &str) -> Option<String> {
 }
 
 /// Registers `powersync_remove_duplicate_key_encoding` (DETERMINISTIC).
-pub fn register(conn: &Connection) -> Result<()> {
+pub(crate) fn register(conn: &Connection) -> Result<()> {
     sql_fn::register(
         conn,
         "powersync_remove_duplicate_key_encoding",

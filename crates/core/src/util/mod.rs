@@ -2,16 +2,16 @@
 //! strip_subtype, key-encoding repair, client id, clear, resync, update hooks,
 //! in_sync_operation and the pre-close virtual table.
 
-pub mod clear;
-pub mod client_id;
-pub mod diff;
-pub mod json_merge;
-pub mod key_encoding;
-pub mod pre_close;
-pub mod sqlite_value;
-pub mod update_hooks;
-pub mod uuid;
-pub use crate::ffi::vtab;
+pub(crate) mod clear;
+pub(crate) mod client_id;
+pub(crate) mod diff;
+pub(crate) mod json_merge;
+pub(crate) mod key_encoding;
+pub(crate) mod pre_close;
+pub(crate) mod sqlite_value;
+pub(crate) mod update_hooks;
+pub(crate) mod uuid;
+pub(crate) use crate::ffi::vtab;
 
 use crate::error::Result;
 use crate::sql_fn::{self, Output, DETERMINISTIC, RESULT_SUBTYPE, SUBTYPE};
@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// Registers the utility functions and the pre-close virtual table. Flags follow the
 /// reference exactly (docs/sql-surface.md#functions-and-flags): nothing is INNOCUOUS, so generated triggers calling these
 /// functions fail under `PRAGMA trusted_schema=OFF` just as they do with the reference.
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     sql_fn::register(conn, "powersync_rs_version", 0, 0, |_| {
         Ok(Output::Text(crate::version::version_string()))
     })?;

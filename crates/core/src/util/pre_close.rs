@@ -15,7 +15,7 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 /// The `powersync_internal_close` table of one connection.
-pub struct PreCloseTab {
+pub(crate) struct PreCloseTab {
     /// Non-owning, for uninstalling hooks on disconnect.
     conn: Connection,
     state: Arc<ConnectionState>,
@@ -45,6 +45,6 @@ impl EponymousTable for PreCloseTab {
 }
 
 /// Registers the `powersync_internal_close` module.
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     vtab::register::<PreCloseTab>(conn, c"powersync_internal_close", state)
 }

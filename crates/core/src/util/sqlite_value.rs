@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 /// `sqlite3_value_int64` of a value: integers as is, reals truncated (saturating), text and
 /// blobs parsed like SQLite's `sqlite3Atoi64` (leading integer prefix, saturating), NULL 0.
-pub fn int64_of(value: ValueRef<'_>) -> i64 {
+pub(crate) fn int64_of(value: ValueRef<'_>) -> i64 {
     match value {
         ValueRef::Null => 0,
         ValueRef::Integer(i) => i,
@@ -17,7 +17,7 @@ pub fn int64_of(value: ValueRef<'_>) -> i64 {
 }
 
 /// `sqlite3_value_int`: [`int64_of`] truncated to 32 bits, as SQLite's C cast does.
-pub fn int_of(value: ValueRef<'_>) -> i32 {
+pub(crate) fn int_of(value: ValueRef<'_>) -> i32 {
     int64_of(value) as i32
 }
 
@@ -77,7 +77,7 @@ fn atoi64(text: &[u8]) -> i64 {
 /// SQLite's text form of a REAL (`%!.15g`, e.g. `1.0e+20`), as `sqlite3_value_text` and
 /// `CAST(x AS TEXT)` produce it. Asked from SQLite itself to be exact; only needed for
 /// unusual inputs, so the extra statement does not matter.
-pub fn text_of_real(conn: &Connection, value: f64) -> rusqlite::Result<String> {
+pub(crate) fn text_of_real(conn: &Connection, value: f64) -> rusqlite::Result<String> {
     conn.query_row("SELECT CAST(?1 AS TEXT)", [value], |r| r.get(0))
 }
 

@@ -12,10 +12,10 @@ use crate::state::ConnectionState;
 use rusqlite::{ffi, Connection};
 use std::sync::Arc;
 
-pub use crate::ffi::hooks::HookState;
+pub(crate) use crate::ffi::hooks::HookState;
 
 /// Registers `powersync_update_hooks` (DETERMINISTIC and RESULT_SUBTYPE, as the reference).
-pub fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
+pub(crate) fn register(conn: &Connection, state: &Arc<ConnectionState>) -> Result<()> {
     let guard = UninstallOnDrop::new(conn, state);
     sql_fn::register(
         conn,

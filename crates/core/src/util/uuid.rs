@@ -5,7 +5,7 @@ use crate::sql_fn::{self, Output};
 use rusqlite::Connection;
 
 /// A new random (version 4, RFC 4122 variant) UUID as lowercase hyphenated text.
-pub fn random_uuid() -> Result<String> {
+pub(crate) fn random_uuid() -> Result<String> {
     let mut bytes = [0u8; 16];
     #[cfg(feature = "getrandom")]
     getrandom::fill(&mut bytes)
@@ -19,7 +19,7 @@ pub fn random_uuid() -> Result<String> {
 }
 
 /// Registers `uuid()` and its alias `gen_random_uuid()` (no flags: not deterministic).
-pub fn register(conn: &Connection) -> Result<()> {
+pub(crate) fn register(conn: &Connection) -> Result<()> {
     for name in ["gen_random_uuid", "uuid"] {
         sql_fn::register(conn, name, 0, 0, |_| Ok(Output::Text(random_uuid()?)))?;
     }

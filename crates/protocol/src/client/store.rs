@@ -1,6 +1,6 @@
 //! What the state machine needs from storage. The state machine never runs SQL: it calls
-//! this interface, implemented over SQLite by `powersync_core::sync::storage` and by an in-memory
-//! fake in the unit tests.
+//! this interface, implemented over SQLite by `powersync_core` (its `sync::storage` module)
+//! and by an in-memory fake in the unit tests.
 
 use crate::error::Result;
 use crate::line::DataLine;
