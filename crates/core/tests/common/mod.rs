@@ -7,8 +7,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) use powersync_testkit::oracle::{
-    load_extension, mode, reference_path, reference_writes_file, report, report_skipped, workspace_root, Db,
-    Mode, RefConn,
+    digest, load_extension, mode, reference_path, reference_writes_file, report, report_skipped,
+    workspace_root, Answer, Db, Mode, RefConn,
 };
 pub(crate) use powersync_testkit::sql::{
     both, busy_statements, dump_tables, each, error_of, eval, exec, master, open_file, open_ours,
