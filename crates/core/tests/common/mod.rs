@@ -22,16 +22,3 @@ use std::path::PathBuf;
 pub(crate) fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
 }
-
-/// Opens a connection for `which` on an in-memory database; the reference only when it is
-/// available (tests that hand a database from one implementation to the other).
-pub(crate) fn open(which: Impl) -> rusqlite::Connection {
-    match which {
-        Impl::Ours => open_ours(),
-        Impl::Reference => {
-            let conn = rusqlite::Connection::open_in_memory().unwrap();
-            load_extension(&conn, &reference_path().expect("reference unavailable"));
-            conn
-        }
-    }
-}

@@ -188,12 +188,9 @@ fn cross_idempotent(writer: common::Impl, reader: common::Impl, schema: &str, ta
     let (before, after) = match reader {
         Impl::Ours => read(&common::open_file(Impl::Ours, &path)),
         // The reference's answer for what ours wrote when the transcript was recorded.
-        Impl::Reference => common::RefConn::open_with(&format!("reader {tag}"), |lib| {
-            let c = Connection::open(&path).unwrap();
-            common::load_extension(&c, lib);
-            c
-        })
-        .ask("read", schema, read),
+        Impl::Reference => {
+            common::RefConn::open_file(&format!("reader {tag}"), &path).ask("read", schema, read)
+        }
     };
     assert_eq!(after.0, before.0, "{reader:?} re-applied {writer:?}'s {schema}");
     assert_eq!(after.1, before.1);

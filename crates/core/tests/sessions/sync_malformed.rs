@@ -803,8 +803,8 @@ fn call_raw(conn: &Connection, c: &Case) -> Result<Value, (i32, String)> {
 }
 
 /// Seeds both databases identically (compared) and sets up `ctx`.
-fn prepare(name: &str, ctx: Ctx) -> Option<Session> {
-    let mut s = Session::new(name, ITEMS_SCHEMA)?;
+fn prepare(name: &str, ctx: Ctx) -> Session {
+    let mut s = Session::new(name, ITEMS_SCHEMA);
     s.sql("INSERT INTO items(id, col) VALUES ('l1', 'one'); INSERT INTO items(id, col) VALUES ('l2', 'two')");
     s.sql("UPDATE items SET col = 'uno' WHERE id = 'l1'");
     s.ctl(
@@ -840,12 +840,12 @@ fn prepare(name: &str, ctx: Ctx) -> Option<Session> {
             s.json(data_line("a", json!([put(3, "s3", 0, "{}")]))).unwrap();
         }
     }
-    Some(s)
+    s
 }
 
 /// Runs one case; returns a description of the difference, if any.
-fn run_case(c: &Case) -> Option<Result<usize, String>> {
-    let mut s = prepare(c.name, c.ctx)?;
+fn run_case(c: &Case) -> Result<usize, String> {
+    let mut s = prepare(c.name, c.ctx);
     if let Some(sql) = c.setup {
         s.sql(sql);
     }
@@ -890,16 +890,16 @@ fn run_case(c: &Case) -> Option<Result<usize, String>> {
             .unwrap_or_else(|| "probe panicked".into());
         problems.push(format!("iteration state differs afterwards: {msg}"));
     }
-    Some(if problems.is_empty() {
+    if problems.is_empty() {
         eprintln!("case {:?}: {:?}", c.name, ours.err().unwrap());
         Ok(s.cases + 1)
     } else {
         Err(format!("{} ({:?}): {}", c.name, c.ctx, problems.join("; ")))
-    })
+    }
 }
 
 /// REAL payloads for the checkpoint-request commands (not expressible as [`Payload`]).
-fn real_payloads() -> Option<Result<usize, String>> {
+fn real_payloads() -> Result<usize, String> {
     let mut failures = Vec::new();
     let mut n = 0;
     for (op, ctx) in [
@@ -907,7 +907,7 @@ fn real_payloads() -> Option<Result<usize, String>> {
         ("target_checkpoint_request_id", Ctx::Idle),
         ("seed_checkpoint_request_id", Ctx::Idle),
     ] {
-        let s = prepare("real payload", ctx)?;
+        let s = prepare("real payload", ctx);
         let before = snapshot(&s.ours);
         let run = |conn: &Connection| {
             conn.execute_batch("BEGIN").unwrap();
@@ -929,11 +929,11 @@ fn real_payloads() -> Option<Result<usize, String>> {
         }
         n += 1;
     }
-    Some(if failures.is_empty() {
+    if failures.is_empty() {
         Ok(n)
     } else {
         Err(failures.join("\n"))
-    })
+    }
 }
 
 #[test]
@@ -943,15 +943,13 @@ fn malformed_inputs() {
     let mut failures = Vec::new();
     for c in &cases {
         match run_case(c) {
-            None => return,
-            Some(Ok(n)) => total += n,
-            Some(Err(e)) => failures.push(e),
+            Ok(n) => total += n,
+            Err(e) => failures.push(e),
         }
     }
     match real_payloads() {
-        None => return,
-        Some(Ok(n)) => total += n,
-        Some(Err(e)) => failures.push(e),
+        Ok(n) => total += n,
+        Err(e) => failures.push(e),
     }
     assert!(
         failures.is_empty(),

@@ -24,11 +24,11 @@ const UPLOAD_WARNING: &str = "Could not apply pending checkpoint even after comp
 const DISCONNECTED: &str = r#"{"connected":false,"connecting":false"#;
 const CONNECTED: &str = r#"{"connected":true,"connecting":false"#;
 
-fn new(name: &str) -> Option<Session> {
+fn new(name: &str) -> Session {
     Session::new(name, ITEMS_SCHEMA)
 }
 
-fn new_enc(name: &str, enc: Enc) -> Option<Session> {
+fn new_enc(name: &str, enc: Enc) -> Session {
     Session::new(&format!("{name}[{enc:?}]"), ITEMS_SCHEMA)
 }
 
@@ -89,9 +89,7 @@ fn downloaded(s: &mut Session, enc: Enc, prio: Option<i32>, write_checkpoint: Op
 
 /// A blocked `checkpoint_complete`: the new instruction, then the INFO line.
 fn y1_full_blocked(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y1_full_blocked", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y1_full_blocked", enc);
     downloaded(&mut s, enc, None, None);
     local_insert(&mut s, "l1");
     let r = s.send(enc, complete(2));
@@ -109,9 +107,7 @@ fn y1_full_blocked(enc: Enc) -> usize {
 
 /// A blocked `partial_checkpoint_complete` above priority 0 returns only the instruction.
 fn y1_partial_blocked(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y1_partial_blocked", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y1_partial_blocked", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -137,9 +133,7 @@ fn y1_partial_blocked(enc: Enc) -> usize {
 
 /// `completed_upload` that still cannot apply warns, without the new instruction.
 fn y1_not_from_completed_upload() -> usize {
-    let Some(mut s) = new("y1_not_from_completed_upload") else {
-        return 0;
-    };
+    let mut s = new("y1_not_from_completed_upload");
     downloaded(&mut s, Enc::Json, None, None);
     s.sql("INSERT INTO ps_crud (data, tx_id) VALUES ('{\"op\":\"PUT\"}', 1)");
     has(&s.json(complete(2)), DELAYED);
@@ -155,9 +149,7 @@ fn y1_not_from_completed_upload() -> usize {
 /// Buckets `a` and `b`, both priority 0, one local write: applied as a priority-0 partial
 /// sync; still pending as a full checkpoint, applied fully after the upload.
 fn y2_all_priority_zero(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y2_all_priority_zero", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y2_all_priority_zero", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -192,9 +184,7 @@ fn y2_all_priority_zero(enc: Enc) -> usize {
 
 /// Mixed priorities (0 and 1) are not published; an empty checkpoint neither.
 fn y2_not_all_priority_zero() -> usize {
-    let Some(mut s) = new("y2_not_all_priority_zero") else {
-        return 0;
-    };
+    let mut s = new("y2_not_all_priority_zero");
     s.start_null().unwrap();
     s.json(cp(
         2,
@@ -222,9 +212,7 @@ fn y2_not_all_priority_zero() -> usize {
 /// The retry in `completed_upload` publishes priority 0 too (after its warning), and a
 /// stream whose buckets have priority 0 gets `last_synced_at`.
 fn y2_completed_upload_and_streams() -> usize {
-    let Some(mut s) = new("y2_completed_upload_and_streams") else {
-        return 0;
-    };
+    let mut s = new("y2_completed_upload_and_streams");
     s.start_null().unwrap();
     s.json(json!({"checkpoint": {"last_op_id": "1", "buckets": [
         {"bucket": "a", "checksum": 1, "priority": 0, "subscriptions": [{"default": 0}]}],
@@ -250,9 +238,7 @@ fn y2_completed_upload_and_streams() -> usize {
 
 /// Protocol errors of every kind, then the iteration carries on normally.
 fn y3_protocol_errors(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y3_protocol_errors", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y3_protocol_errors", enc);
     s.start_null().unwrap();
     failed(&s.send(enc, complete(1)));
     failed(&s.send(enc, partial(1, 1)));
@@ -290,9 +276,7 @@ fn users_start() -> Json {
 /// A failing apply (NOT NULL in a raw table; data that is not an object): the error is
 /// returned, nothing changes, and the same line succeeds once the data is fixed.
 fn y3_apply_errors() -> usize {
-    let Some(mut s) = new("y3_apply_errors") else {
-        return 0;
-    };
+    let mut s = new("y3_apply_errors");
     s.sql(USERS_DDL);
     s.start(users_start()).unwrap();
     s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
@@ -317,9 +301,7 @@ fn y3_apply_errors() -> usize {
 
 /// A failing `completed_upload` keeps the iteration and the pending checkpoint.
 fn y3_completed_upload_error() -> usize {
-    let Some(mut s) = new("y3_completed_upload_error") else {
-        return 0;
-    };
+    let mut s = new("y3_completed_upload_error");
     s.sql(USERS_DDL);
     s.start(users_start()).unwrap();
     s.json(cp(1, None, vec![bucket("a", 1, None, None)])).unwrap();
@@ -345,9 +327,7 @@ fn y3_completed_upload_error() -> usize {
 /// Errors from a user trigger on the subscription table during `update_subscriptions` and
 /// the keepalive's cleanup.
 fn y3_subscription_errors() -> usize {
-    let Some(mut s) = new("y3_subscription_errors") else {
-        return 0;
-    };
+    let mut s = new("y3_subscription_errors");
     s.ctl("subscriptions", subscribe("s", None, Some(3600), None))
         .unwrap();
     s.start(json!({"active_streams": [{"name": "s"}]})).unwrap();
@@ -369,9 +349,7 @@ fn y3_subscription_errors() -> usize {
 /// the error is returned, but the stream's in-memory `last_synced_at` stays updated and
 /// shows with the next status (the reference updates it while writing).
 fn y3_failure_after_streams_synced() -> usize {
-    let Some(mut s) = new("y3_failure_after_streams_synced") else {
-        return 0;
-    };
+    let mut s = new("y3_failure_after_streams_synced");
     s.start_null().unwrap();
     s.json(
         json!({"checkpoint": {"last_op_id": "1", "write_checkpoint": "5", "buckets": [
@@ -393,9 +371,7 @@ fn y3_failure_after_streams_synced() -> usize {
 /// `start` without a client id fails; the previous iteration keeps tracking its checkpoint
 /// (and its raw tables) and can complete it.
 fn y4_failed_start() -> usize {
-    let Some(mut s) = new("y4_failed_start") else {
-        return 0;
-    };
+    let mut s = new("y4_failed_start");
     s.sql(USERS_DDL);
     s.start(users_start()).unwrap();
     s.json(cp(1, None, vec![bucket("a", 1, None, Some(1))])).unwrap();
@@ -426,9 +402,7 @@ fn y4_failed_start() -> usize {
 
 /// A successful `start` replaces an active iteration silently, at any stage.
 fn y4_start_replaces() -> usize {
-    let Some(mut s) = new("y4_start_replaces") else {
-        return 0;
-    };
+    let mut s = new("y4_start_replaces");
     downloaded(&mut s, Enc::Json, None, None);
     let r = s.start_null();
     lacks(&r, "CloseSyncStream");
@@ -442,9 +416,7 @@ fn y4_start_replaces() -> usize {
 // Y5 / Y6: the disconnected status before every CloseSyncStream
 
 fn y5_refreshed_token() -> usize {
-    let Some(mut s) = new("y5_refreshed_token") else {
-        return 0;
-    };
+    let mut s = new("y5_refreshed_token");
     s.start_null().unwrap();
     let r = s.cmd("refreshed_token");
     has(&r, DISCONNECTED);
@@ -456,9 +428,7 @@ fn y5_refreshed_token() -> usize {
 }
 
 fn y5_token_expired(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y5_token_expired", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y5_token_expired", enc);
     for t in [0, -1] {
         s.start_null().unwrap();
         s.ctl("connection", "established").unwrap();
@@ -473,9 +443,7 @@ fn y5_token_expired(enc: Enc) -> usize {
 }
 
 fn y5_checksum_failures(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y5_checksum_failures", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y5_checksum_failures", enc);
     // Full checkpoint.
     s.start_null().unwrap();
     s.send(enc, cp(1, None, vec![bucket("a", 5, None, Some(1))]))
@@ -511,9 +479,7 @@ fn y5_checksum_failures(enc: Enc) -> usize {
 
 /// Subscription changes that reopen the stream: `update_subscriptions` and the keepalive.
 fn y5_subscription_changes() -> usize {
-    let Some(mut s) = new("y5_subscription_changes") else {
-        return 0;
-    };
+    let mut s = new("y5_subscription_changes");
     s.start(json!({"active_streams": []})).unwrap();
     s.ctl("subscriptions", subscribe("s", None, Some(3600), None))
         .unwrap();
@@ -534,9 +500,7 @@ fn y5_subscription_changes() -> usize {
 }
 
 fn y5_keepalive_expiry() -> usize {
-    let Some(mut s) = new("y5_keepalive_expiry") else {
-        return 0;
-    };
+    let mut s = new("y5_keepalive_expiry");
     s.ctl("subscriptions", subscribe("s", None, Some(3600), None))
         .unwrap();
     s.start(json!({"active_streams": []})).unwrap();
@@ -550,9 +514,7 @@ fn y5_keepalive_expiry() -> usize {
 }
 
 fn y5_stop_and_end() -> usize {
-    let Some(mut s) = new("y5_stop_and_end") else {
-        return 0;
-    };
+    let mut s = new("y5_stop_and_end");
     for op in ["stop", "connection"] {
         s.start_null().unwrap();
         let r = if op == "stop" {
@@ -572,9 +534,7 @@ fn y5_stop_and_end() -> usize {
 
 /// Each event alone, right after `start`: does the status flip to connected?
 fn y7_events(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y7_events", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y7_events", enc);
     // A data line does not.
     s.start_null().unwrap();
     empty(&s.send(enc, data_line("a", json!([put(1, "r1", 1, r#"{"col":"1"}"#)]))));
@@ -609,9 +569,7 @@ fn y7_events(enc: Enc) -> usize {
 /// Applied complete / partial lines and `completed_upload` leave the flag as it is: reached
 /// through `connection established`, then lines that apply.
 fn y7_applies_keep_the_flag() -> usize {
-    let Some(mut s) = new("y7_applies_keep_the_flag") else {
-        return 0;
-    };
+    let mut s = new("y7_applies_keep_the_flag");
     downloaded(&mut s, Enc::Json, Some(1), None);
     has(&s.json(partial(2, 1)), CONNECTED);
     has(&s.json(complete(2)), "DidCompleteSync");
@@ -629,9 +587,7 @@ fn y7_applies_keep_the_flag() -> usize {
 /// `a` and `b` both count 10 with 5 downloaded; the reconnect shrinks `b` to 2: only `b`'s
 /// counters are zeroed (in memory and in `ps_buckets`).
 fn y8_per_bucket_reset(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y8_per_bucket_reset", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y8_per_bucket_reset", enc);
     // As left by an interrupted download (checkpoint lines alone create no bucket rows).
     s.sql("INSERT INTO ps_buckets (name, count_at_last, count_since_last) VALUES ('a', 10, 5), ('b', 10, 5)");
     s.start_null().unwrap();
@@ -677,9 +633,7 @@ fn y8_per_bucket_reset(enc: Enc) -> usize {
 
 /// Negative and missing counts; buckets without a row are never reset.
 fn y8_edge_counts() -> usize {
-    let Some(mut s) = new("y8_edge_counts") else {
-        return 0;
-    };
+    let mut s = new("y8_edge_counts");
     s.sql("INSERT INTO ps_buckets (name, count_at_last, count_since_last) VALUES ('a', 0, 0), ('b', 2, 1)");
     s.start_null().unwrap();
     s.json(cp(
@@ -702,9 +656,7 @@ fn y8_edge_counts() -> usize {
 /// Blocked with write checkpoint 3; a newer target skips without dropping it; once the
 /// target is lowered to 3 the same pending checkpoint is applied.
 fn y9_newer_target_keeps_pending() -> usize {
-    let Some(mut s) = new("y9_newer_target_keeps_pending") else {
-        return 0;
-    };
+    let mut s = new("y9_newer_target_keeps_pending");
     downloaded(&mut s, Enc::Json, None, Some(3));
     local_insert(&mut s, "l1");
     has(&s.json(complete(2)), DELAYED);
@@ -724,9 +676,7 @@ fn y9_newer_target_keeps_pending() -> usize {
 /// The gate still closed: a warning and the checkpoint stays pending; after the queue is
 /// emptied the next `completed_upload` applies it.
 fn y9_retry_after_warning() -> usize {
-    let Some(mut s) = new("y9_retry_after_warning") else {
-        return 0;
-    };
+    let mut s = new("y9_retry_after_warning");
     downloaded(&mut s, Enc::Json, None, None);
     local_insert(&mut s, "l1");
     has(&s.json(complete(2)), DELAYED);
@@ -747,9 +697,7 @@ fn y9_retry_after_warning() -> usize {
 /// A checksum failure in `completed_upload` (data arrived after the checkpoint was
 /// deferred) deletes the bucket and warns; the checkpoint stays pending.
 fn y9_checksum_failure_keeps_pending() -> usize {
-    let Some(mut s) = new("y9_checksum_failure_keeps_pending") else {
-        return 0;
-    };
+    let mut s = new("y9_checksum_failure_keeps_pending");
     downloaded(&mut s, Enc::Json, None, None);
     local_insert(&mut s, "l1");
     has(&s.json(complete(2)), DELAYED);
@@ -766,9 +714,7 @@ fn y9_checksum_failure_keeps_pending() -> usize {
 /// pending checkpoint is gone, so `completed_upload` with the gate open does nothing and the
 /// priority-3 rows wait for the next checkpoint.
 fn y10_partial_apply_clears_pending(enc: Enc) -> usize {
-    let Some(mut s) = new_enc("y10_partial_apply_clears_pending", enc) else {
-        return 0;
-    };
+    let mut s = new_enc("y10_partial_apply_clears_pending", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -806,9 +752,7 @@ fn y10_partial_apply_clears_pending(enc: Enc) -> usize {
 /// A full apply by `checkpoint_complete` clears the pending checkpoint; a new checkpoint
 /// line discards it too.
 fn y10_full_apply_and_new_checkpoint() -> usize {
-    let Some(mut s) = new("y10_full_apply_and_new_checkpoint") else {
-        return 0;
-    };
+    let mut s = new("y10_full_apply_and_new_checkpoint");
     downloaded(&mut s, Enc::Json, None, None);
     local_insert(&mut s, "l1");
     has(&s.json(complete(2)), DELAYED);

@@ -9,16 +9,14 @@ use serde_json::json;
 use sync_common::*;
 use sync_sessions_support::*;
 
-fn new(name: &str, enc: Enc) -> Option<Session> {
+fn new(name: &str, enc: Enc) -> Session {
     Session::new(&format!("{name}[{enc:?}]"), ITEMS_SCHEMA)
 }
 
 /// The reference's golden `simple_iteration`: checkpoint, data, complete; then an unchanged
 /// reconnect.
 fn simple_iteration(enc: Enc) -> usize {
-    let Some(mut s) = new("simple_iteration", enc) else {
-        return 0;
-    };
+    let mut s = new("simple_iteration", enc);
     has(&s.start_null(), "EstablishSyncStream");
     s.send(enc, token(60)).unwrap();
     s.send(enc, cp(1, None, vec![bucket("a", 0, Some(3), Some(1))]))
@@ -38,9 +36,7 @@ fn simple_iteration(enc: Enc) -> usize {
 /// The worked example of docs/protocol.md#storing-a-data-line (PUT, supersede, REMOVE, MOVE) before and after the
 /// bucket was applied once.
 fn op_types(enc: Enc) -> usize {
-    let Some(mut s) = new("op_types", enc) else {
-        return 0;
-    };
+    let mut s = new("op_types", enc);
     s.start_null().unwrap();
     s.send(enc, cp(5, None, vec![bucket("a", 42 + 11, None, Some(5))]))
         .unwrap();
@@ -78,9 +74,7 @@ fn op_types(enc: Enc) -> usize {
 
 /// REMOVE of an applied row in a later checkpoint; PUT without data deletes; MOVE only adds.
 fn remove_after_apply(enc: Enc) -> usize {
-    let Some(mut s) = new("remove_after_apply", enc) else {
-        return 0;
-    };
+    let mut s = new("remove_after_apply", enc);
     s.start_null().unwrap();
     s.send(enc, cp(2, None, vec![bucket("a", 12, None, None)]))
         .unwrap();
@@ -118,9 +112,7 @@ fn remove_after_apply(enc: Enc) -> usize {
 
 /// CLEAR in the middle of a line resets the bucket's checksum and records every row.
 fn clear_op(enc: Enc) -> usize {
-    let Some(mut s) = new("clear_op", enc) else {
-        return 0;
-    };
+    let mut s = new("clear_op", enc);
     s.start_null().unwrap();
     s.send(enc, cp(2, None, vec![bucket("a", 3, None, Some(2))]))
         .unwrap();
@@ -160,9 +152,7 @@ fn clear_op(enc: Enc) -> usize {
 
 /// Checksums: negative, above 2^31, whole floats, sums wrapping past 2^32.
 fn checksum_forms(enc: Enc) -> usize {
-    let Some(mut s) = new("checksum_forms", enc) else {
-        return 0;
-    };
+    let mut s = new("checksum_forms", enc);
     s.start_null().unwrap();
     // -5 + 3573495687 + 4294967295 (== -1) wraps to 3573495681.
     s.send(
@@ -214,9 +204,7 @@ fn checksum_forms(enc: Enc) -> usize {
 /// Full checkpoint checksum failure: warning with the sorted list, bucket deleted, stream
 /// closed; the reconnect re-downloads the deleted bucket from scratch.
 fn checksum_failure_recovery(enc: Enc) -> usize {
-    let Some(mut s) = new("checksum_failure_recovery", enc) else {
-        return 0;
-    };
+    let mut s = new("checksum_failure_recovery", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -278,9 +266,7 @@ fn checksum_failure_recovery(enc: Enc) -> usize {
 
 /// Partial checkpoint checksum failure only checks buckets up to the priority.
 fn checksum_failure_partial(enc: Enc) -> usize {
-    let Some(mut s) = new("checksum_failure_partial", enc) else {
-        return 0;
-    };
+    let mut s = new("checksum_failure_partial", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -311,9 +297,7 @@ fn checksum_failure_partial(enc: Enc) -> usize {
 
 /// Bucket deletion via a new checkpoint (dropped buckets), and rows held by another bucket.
 fn bucket_deletion_checkpoint(enc: Enc) -> usize {
-    let Some(mut s) = new("bucket_deletion_checkpoint", enc) else {
-        return 0;
-    };
+    let mut s = new("bucket_deletion_checkpoint", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -359,9 +343,7 @@ fn bucket_deletion_checkpoint(enc: Enc) -> usize {
 
 /// Bucket deletion through `checkpoint_diff`, including names not tracked or never seen.
 fn bucket_deletion_diff(enc: Enc) -> usize {
-    let Some(mut s) = new("bucket_deletion_diff", enc) else {
-        return 0;
-    };
+    let mut s = new("bucket_deletion_diff", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -405,9 +387,7 @@ fn bucket_deletion_diff(enc: Enc) -> usize {
 
 /// `ps_untyped` routing: unknown types, local-only tables, then deletes.
 fn untyped_routing(enc: Enc) -> usize {
-    let Some(mut s) = new("untyped_routing", enc) else {
-        return 0;
-    };
+    let mut s = new("untyped_routing", enc);
     s.start_null().unwrap();
     s.send(enc, cp(5, None, vec![bucket("a", 15, None, None)]))
         .unwrap();
@@ -447,9 +427,7 @@ fn untyped_routing(enc: Enc) -> usize {
 
 /// Several buckets hold the same row: the greatest op id wins, whichever bucket it is in.
 fn multi_bucket_latest_op(enc: Enc) -> usize {
-    let Some(mut s) = new("multi_bucket_latest_op", enc) else {
-        return 0;
-    };
+    let mut s = new("multi_bucket_latest_op", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -486,9 +464,7 @@ fn multi_bucket_latest_op(enc: Enc) -> usize {
 
 /// Data lines before any checkpoint, for untracked buckets, and empty data lines.
 fn data_before_checkpoint(enc: Enc) -> usize {
-    let Some(mut s) = new("data_before_checkpoint", enc) else {
-        return 0;
-    };
+    let mut s = new("data_before_checkpoint", enc);
     s.start_null().unwrap();
     s.send(enc, data_line("early", json!([put(1, "e", 1, r#"{"col":"e"}"#)])))
         .unwrap();
@@ -514,9 +490,7 @@ fn data_before_checkpoint(enc: Enc) -> usize {
 /// Duplicate bucket names in a checkpoint (later entry wins), op ids with signs, large
 /// priorities, string-only ids.
 fn checkpoint_shapes(enc: Enc) -> usize {
-    let Some(mut s) = new("checkpoint_shapes", enc) else {
-        return 0;
-    };
+    let mut s = new("checkpoint_shapes", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -546,9 +520,7 @@ fn checkpoint_shapes(enc: Enc) -> usize {
 
 /// Status de-duplication: identical checkpoints, empty diffs and untracked data emit `[]`.
 fn status_dedup(enc: Enc) -> usize {
-    let Some(mut s) = new("status_dedup", enc) else {
-        return 0;
-    };
+    let mut s = new("status_dedup", enc);
     s.start_null().unwrap();
     has(
         &s.send(enc, cp(1, None, vec![bucket("a", 0, None, Some(3))])),
@@ -570,9 +542,7 @@ fn status_dedup(enc: Enc) -> usize {
 
 /// Progress (docs/protocol.md#download-progress): restore after restart and reset when a bucket shrinks.
 fn progress_restore_reset(enc: Enc) -> usize {
-    let Some(mut s) = new("progress_restore_reset", enc) else {
-        return 0;
-    };
+    let mut s = new("progress_restore_reset", enc);
     s.start_null().unwrap();
     has(
         &s.send(enc, cp(10, None, vec![bucket("a", 0, None, Some(10))])),
@@ -596,9 +566,7 @@ fn progress_restore_reset(enc: Enc) -> usize {
 /// Progress reset by a checkpoint without counts; aggregation over several priorities;
 /// counters after full and partial applies.
 fn progress_priorities(enc: Enc) -> usize {
-    let Some(mut s) = new("progress_priorities", enc) else {
-        return 0;
-    };
+    let mut s = new("progress_priorities", enc);
     s.start_null().unwrap();
     s.send(
         enc,
@@ -647,9 +615,7 @@ fn progress_priorities(enc: Enc) -> usize {
 
 /// Partial checkpoints (docs/protocol.md#priorities-and-partial-checkpoints): priority entries, full collapse, `ps_sync_state`.
 fn partial_sequence(enc: Enc) -> usize {
-    let Some(mut s) = new("partial_sequence", enc) else {
-        return 0;
-    };
+    let mut s = new("partial_sequence", enc);
     s.start_null().unwrap();
     let buckets = || {
         vec![
@@ -687,9 +653,7 @@ fn partial_sequence(enc: Enc) -> usize {
 /// A REMOVE in a priority-1 bucket of a previously applied row only shows at the next
 /// full apply (partial applies do not consult `ps_updated_rows`).
 fn partial_remove_deferred(enc: Enc) -> usize {
-    let Some(mut s) = new("partial_remove_deferred", enc) else {
-        return 0;
-    };
+    let mut s = new("partial_remove_deferred", enc);
     s.start_null().unwrap();
     s.send(enc, cp(1, None, vec![bucket("hi", 5, Some(1), None)]))
         .unwrap();
@@ -708,9 +672,7 @@ fn partial_remove_deferred(enc: Enc) -> usize {
 
 /// Unknown line types of any value shape.
 fn unknown_lines(enc: Enc) -> usize {
-    let Some(mut s) = new("unknown_lines", enc) else {
-        return 0;
-    };
+    let mut s = new("unknown_lines", enc);
     s.start_null().unwrap();
     has(
         &s.send(enc, json!({"new_feature": {"x": 1}})),
@@ -729,9 +691,7 @@ fn unknown_lines(enc: Enc) -> usize {
 /// `powersync_trigger_resync` between iterations: every stored op re-applied; the quirk of
 /// REMOVEs that arrive while `last_applied_op` is 0.
 fn trigger_resync_reapply(enc: Enc) -> usize {
-    let Some(mut s) = new("trigger_resync_reapply", enc) else {
-        return 0;
-    };
+    let mut s = new("trigger_resync_reapply", enc);
     s.start_null().unwrap();
     s.send(enc, cp(2, None, vec![bucket("a", 3, Some(1), None)]))
         .unwrap();
@@ -763,9 +723,7 @@ fn trigger_resync_reapply(enc: Enc) -> usize {
 /// BSON specifics: int64 and double fields, extra elements after the line, trailing bytes.
 fn bson_specifics() -> usize {
     use bson::{doc, Bson};
-    let Some(mut s) = new("bson_specifics", Enc::Bson) else {
-        return 0;
-    };
+    let mut s = new("bson_specifics", Enc::Bson);
     s.start_null().unwrap();
     let checkpoint = doc! {"checkpoint": {"last_op_id": "2", "buckets": [
     {"bucket": "a", "checksum": Bson::Int64(7), "priority": Bson::Int64(1), "count": Bson::Int64(2)},
@@ -793,9 +751,7 @@ fn bson_specifics() -> usize {
 
 /// Mixed encodings within one iteration, and the downloaded size of each.
 fn mixed_encodings() -> usize {
-    let Some(mut s) = new("mixed_encodings", Enc::Json) else {
-        return 0;
-    };
+    let mut s = new("mixed_encodings", Enc::Json);
     s.start_null().unwrap();
     s.send(Enc::Bson, cp(3, None, vec![bucket("a", 6, None, Some(3))]))
         .unwrap();
@@ -821,9 +777,7 @@ fn mixed_encodings() -> usize {
 
 /// A long bucket history in several data lines with supersedes across lines.
 fn supersede_across_lines(enc: Enc) -> usize {
-    let Some(mut s) = new("supersede_across_lines", enc) else {
-        return 0;
-    };
+    let mut s = new("supersede_across_lines", enc);
     s.start_null().unwrap();
     let mut total: i64 = 0;
     let mut id = 0;
@@ -853,9 +807,7 @@ fn supersede_across_lines(enc: Enc) -> usize {
 /// Names and values that need escaping: quotes, backslashes, control characters and
 /// non-ASCII text in bucket names (also in the checksum-failure message), ids and data.
 fn escaping(enc: Enc) -> usize {
-    let Some(mut s) = new("escaping", enc) else {
-        return 0;
-    };
+    let mut s = new("escaping", enc);
     let weird = "a\"b\\c\u{1}ü🙂";
     s.start_null().unwrap();
     s.send(
@@ -904,9 +856,7 @@ fn escaping(enc: Enc) -> usize {
 /// purpose: the reference then fails every later apply with "another row available", and
 /// the engine skips such rows instead — a documented deviation.)
 fn subkeys_and_keyless_ops(enc: Enc) -> usize {
-    let Some(mut s) = new("subkeys_and_keyless_ops", enc) else {
-        return 0;
-    };
+    let mut s = new("subkeys_and_keyless_ops", enc);
     s.start_null().unwrap();
     let with_subkey = |op_id: i64, sub: &str, checksum: i64, data: &str| {
         let mut o = put(op_id, "r", checksum, data);
@@ -947,9 +897,7 @@ fn subkeys_and_keyless_ops(enc: Enc) -> usize {
 /// Rows of several tables in one checkpoint, including tables whose rows are deleted by a
 /// later REMOVE in a different bucket than the one that inserted them.
 fn cross_bucket_remove(enc: Enc) -> usize {
-    let Some(mut s) = Session::new(&format!("cross_bucket_remove[{enc:?}]"), RICH_SCHEMA) else {
-        return 0;
-    };
+    let mut s = Session::new(&format!("cross_bucket_remove[{enc:?}]"), RICH_SCHEMA);
     s.start_null().unwrap();
     s.send(
         enc,

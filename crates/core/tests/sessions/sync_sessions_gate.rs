@@ -12,7 +12,7 @@ use sync_sessions_support::*;
 
 const MAX: i64 = i64::MAX;
 
-fn new(name: &str) -> Option<Session> {
+fn new(name: &str) -> Session {
     Session::new(name, ITEMS_SCHEMA)
 }
 
@@ -36,9 +36,7 @@ fn kv(s: &mut Session) {
 /// (no write checkpoint while the target is MAX); the SDK stores the target and the next
 /// pending checkpoint is applied by `completed_upload`.
 fn blocked_then_applied_by_upload() -> usize {
-    let Some(mut s) = new("blocked_then_applied_by_upload") else {
-        return 0;
-    };
+    let mut s = new("blocked_then_applied_by_upload");
     s.start_null().unwrap();
     s.json(cp(1, None, vec![bucket("a", 5, None, Some(1))])).unwrap();
     s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
@@ -72,9 +70,7 @@ fn blocked_then_applied_by_upload() -> usize {
 
 /// Pending write checkpoint older than the target: skipped.
 fn completed_upload_skip_older() -> usize {
-    let Some(mut s) = new("completed_upload_skip_older") else {
-        return 0;
-    };
+    let mut s = new("completed_upload_skip_older");
     s.start(json!({"checkpoint_mode": "requests"})).unwrap();
     local_insert(&mut s, "l1");
     s.json(cp(1, Some(3), vec![bucket("a", 0, None, None)])).unwrap();
@@ -99,9 +95,7 @@ fn completed_upload_skip_older() -> usize {
 /// No target at all (queue filled directly): `completed_upload` applies once the queue is
 /// empty, and warns while it is not.
 fn completed_upload_without_target() -> usize {
-    let Some(mut s) = new("completed_upload_without_target") else {
-        return 0;
-    };
+    let mut s = new("completed_upload_without_target");
     s.start_null().unwrap();
     s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
     s.json(data_line(
@@ -139,9 +133,7 @@ fn completed_upload_without_target() -> usize {
 /// Data arriving after the checkpoint was deferred changes the checksum: `completed_upload`
 /// deletes the failing bucket and warns, the iteration continues.
 fn completed_upload_checksum_changed() -> usize {
-    let Some(mut s) = new("completed_upload_checksum_changed") else {
-        return 0;
-    };
+    let mut s = new("completed_upload_checksum_changed");
     s.start_null().unwrap();
     s.json(cp(
         1,
@@ -179,9 +171,7 @@ fn completed_upload_checksum_changed() -> usize {
 
 /// `completed_upload` without pending checkpoint, before any checkpoint, and when idle.
 fn completed_upload_edge_cases() -> usize {
-    let Some(mut s) = new("completed_upload_edge_cases") else {
-        return 0;
-    };
+    let mut s = new("completed_upload_edge_cases");
     fails(&s.cmd("completed_upload"), 21);
     s.start_null().unwrap();
     empty(&s.cmd("completed_upload"));
@@ -197,9 +187,7 @@ fn completed_upload_edge_cases() -> usize {
 /// A successful `checkpoint_complete` keeps a stale pending copy, which a later
 /// `completed_upload` re-applies harmlessly.
 fn stale_pending_reapplied() -> usize {
-    let Some(mut s) = new("stale_pending_reapplied") else {
-        return 0;
-    };
+    let mut s = new("stale_pending_reapplied");
     s.start_null().unwrap();
     s.json(cp(1, None, vec![bucket("a", 5, None, Some(1))])).unwrap();
     s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
@@ -221,9 +209,7 @@ fn stale_pending_reapplied() -> usize {
 /// The write checkpoint is persisted as seen even while blocked; a target at or below it
 /// opens the gate.
 fn seen_persisted_while_blocked() -> usize {
-    let Some(mut s) = new("seen_persisted_while_blocked") else {
-        return 0;
-    };
+    let mut s = new("seen_persisted_while_blocked");
     s.start_null().unwrap();
     local_insert(&mut s, "l1");
     s.json(cp(3, Some(7), vec![bucket("a", 0, None, None)])).unwrap();
@@ -244,9 +230,7 @@ fn seen_persisted_while_blocked() -> usize {
 
 /// Priority 0 bypasses the gate; other partials are silently skipped while it is closed.
 fn partial_gate() -> usize {
-    let Some(mut s) = new("partial_gate") else {
-        return 0;
-    };
+    let mut s = new("partial_gate");
     s.start_null().unwrap();
     s.json(cp(
         3,
@@ -280,9 +264,7 @@ fn partial_gate() -> usize {
 
 /// `checkpoint_request` in `EstablishSyncStream` for combinations of counter and target.
 fn checkpoint_request_computation() -> usize {
-    let Some(mut s) = new("checkpoint_request_computation") else {
-        return 0;
-    };
+    let mut s = new("checkpoint_request_computation");
     let requests = || json!({"checkpoint_mode": "requests"});
     has(
         &s.start(requests()),
@@ -313,9 +295,7 @@ fn checkpoint_request_computation() -> usize {
 /// The counter commands: seeding (integers and decimal text), incrementing, reading, and the
 /// overflow quirk at i64::MAX.
 fn checkpoint_request_counter() -> usize {
-    let Some(mut s) = new("checkpoint_request_counter") else {
-        return 0;
-    };
+    let mut s = new("checkpoint_request_counter");
     assert_eq!(s.cmd("current_checkpoint_request_id"), Ok(json!(null)));
     s.start(json!({"checkpoint_mode": "requests"})).unwrap();
     fails(&s.cmd("next_checkpoint_request_id"), 21);
@@ -350,9 +330,7 @@ fn checkpoint_request_counter() -> usize {
 /// `target_checkpoint_request_id`: read, store, delete; returns the previous value; never
 /// needs an iteration and never touches the counter.
 fn target_command() -> usize {
-    let Some(mut s) = new("target_command") else {
-        return 0;
-    };
+    let mut s = new("target_command");
     assert_eq!(
         s.ctl("target_checkpoint_request_id", Payload::Null),
         Ok(json!(null))
@@ -378,9 +356,7 @@ fn target_command() -> usize {
 /// Local writes (insert, update, delete through the view; the CRUD vtab directly) reset the
 /// seen/applied keys and set the target, once per transaction.
 fn local_writes_reset_gate() -> usize {
-    let Some(mut s) = new("local_writes_reset_gate") else {
-        return 0;
-    };
+    let mut s = new("local_writes_reset_gate");
     s.start_null().unwrap();
     s.json(cp(1, Some(2), vec![bucket("a", 5, None, None)])).unwrap();
     s.json(data_line("a", json!([put(1, "r1", 5, r#"{"col":"one"}"#)])))
@@ -413,9 +389,7 @@ fn local_writes_reset_gate() -> usize {
 /// `internal_last_applied_checkpoint_request_id` is repeated by later status updates and
 /// cleared only by a full apply without write checkpoint, `start`, `stop`, `connection end`.
 fn internal_applied_id() -> usize {
-    let Some(mut s) = new("internal_applied_id") else {
-        return 0;
-    };
+    let mut s = new("internal_applied_id");
     s.start_null().unwrap();
     s.json(cp(
         1,
@@ -461,9 +435,7 @@ fn internal_applied_id() -> usize {
 
 /// The intended SDK flow of docs/protocol.md#intended-sdk-flow end to end.
 fn sdk_checkpoint_request_flow() -> usize {
-    let Some(mut s) = new("sdk_checkpoint_request_flow") else {
-        return 0;
-    };
+    let mut s = new("sdk_checkpoint_request_flow");
     has(
         &s.start(json!({"checkpoint_mode": "requests"})),
         r#""checkpoint_request_id":"1""#,
@@ -514,9 +486,7 @@ fn sdk_checkpoint_request_flow() -> usize {
 
 /// Several transactions of local writes, some rolled back, while syncing.
 fn local_writes_while_syncing() -> usize {
-    let Some(mut s) = new("local_writes_while_syncing") else {
-        return 0;
-    };
+    let mut s = new("local_writes_while_syncing");
     s.start_null().unwrap();
     s.json(cp(4, None, vec![bucket("a", 10, None, Some(4))])).unwrap();
     for i in 1..=4 {
@@ -552,9 +522,7 @@ fn local_writes_while_syncing() -> usize {
 /// insert-only table queue CRUD through the manual vtab and close it.
 fn local_only_and_insert_only() -> usize {
     const SCHEMA: &str = r#"{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]},{"name":"local_stuff","local_only":true,"columns":[{"name":"x","type":"text"}]},{"name":"logs","insert_only":true,"columns":[{"name":"msg","type":"text"}]}]}"#;
-    let Some(mut s) = Session::new("local_only_and_insert_only", SCHEMA) else {
-        return 0;
-    };
+    let mut s = Session::new("local_only_and_insert_only", SCHEMA);
     s.start_null().unwrap();
     s.json(cp(1, None, vec![bucket("a", 1, None, None)])).unwrap();
     s.json(data_line("a", json!([put(1, "r", 1, r#"{"col":"x"}"#)])))

@@ -10,15 +10,13 @@ use serde_json::{json, Value as Json};
 use sync_common::*;
 use sync_sessions_support::*;
 
-fn new(name: &str) -> Option<Session> {
+fn new(name: &str) -> Session {
     Session::new(name, ITEMS_SCHEMA)
 }
 
 /// Token thresholds 31, 30, 1, 0, −5, both before and after the stream is connected.
 fn token_thresholds(enc: Enc) -> usize {
-    let Some(mut s) = new(&format!("token_thresholds[{enc:?}]")) else {
-        return 0;
-    };
+    let mut s = new(&format!("token_thresholds[{enc:?}]"));
     for t in [31, 30, 1, 0, -5, i32::MAX as i64, i32::MIN as i64] {
         s.start_null().unwrap();
         s.send(enc, token(t)).unwrap();
@@ -45,9 +43,7 @@ fn token_thresholds(enc: Enc) -> usize {
 /// `refreshed_token` in each state ends the iteration, reporting the disconnected status
 /// first (0.5.3 closed without a status).
 fn refreshed_token() -> usize {
-    let Some(mut s) = new("refreshed_token") else {
-        return 0;
-    };
+    let mut s = new("refreshed_token");
     fails(&s.cmd("refreshed_token"), 21);
     s.start_null().unwrap();
     assert_eq!(
@@ -69,9 +65,7 @@ fn refreshed_token() -> usize {
 
 /// `stop` and `connection` events in every state.
 fn stop_and_connection() -> usize {
-    let Some(mut s) = new("stop_and_connection") else {
-        return 0;
-    };
+    let mut s = new("stop_and_connection");
     empty(&s.cmd("stop"));
     fails(&s.ctl("connection", "established"), 21);
     fails(&s.ctl("connection", "end"), 21);
@@ -103,9 +97,7 @@ fn stop_and_connection() -> usize {
 /// `start` while active drops the old iteration silently (including a pending blocked
 /// checkpoint) and starts a new one from the database.
 fn start_while_active() -> usize {
-    let Some(mut s) = new("start_while_active") else {
-        return 0;
-    };
+    let mut s = new("start_while_active");
     s.start(json!({"parameters": {"first": true}})).unwrap();
     s.json(cp(
         3,
@@ -140,9 +132,7 @@ fn start_while_active() -> usize {
 /// Reconnect: `request.buckets` in rowid order with `after` = last_op, without buckets
 /// pending deletion; buckets not listed by the first checkpoint are deleted.
 fn reconnect_after() -> usize {
-    let Some(mut s) = new("reconnect_after") else {
-        return 0;
-    };
+    let mut s = new("reconnect_after");
     s.start_null().unwrap();
     s.json(data_line("zz", json!([put(5, "a", 0, "{}")]))).unwrap();
     s.json(data_line("aa", json!([put(-3, "b", 0, "{}")]))).unwrap();
@@ -171,9 +161,7 @@ fn reconnect_after() -> usize {
 
 /// `powersync_clear` and `powersync_trigger_resync` while an iteration is active.
 fn clear_while_active() -> usize {
-    let Some(mut s) = new("clear_while_active") else {
-        return 0;
-    };
+    let mut s = new("clear_while_active");
     s.start_null().unwrap();
     s.json(cp(1, Some(1), vec![bucket("a", 1, None, Some(1))]))
         .unwrap();
@@ -200,9 +188,7 @@ fn clear_while_active() -> usize {
 
 /// Soft clear between iterations: stored ops are reused and re-applied.
 fn soft_clear_then_resync() -> usize {
-    let Some(mut s) = new("soft_clear_then_resync") else {
-        return 0;
-    };
+    let mut s = new("soft_clear_then_resync");
     s.start_null().unwrap();
     s.json(cp(2, None, vec![bucket("a", 3, None, Some(2))])).unwrap();
     s.json(data_line(
@@ -226,9 +212,7 @@ fn soft_clear_then_resync() -> usize {
 
 /// A missing client id makes `start` fail; the state is idle afterwards.
 fn missing_client_id() -> usize {
-    let Some(mut s) = new("missing_client_id") else {
-        return 0;
-    };
+    let mut s = new("missing_client_id");
     s.start_null().unwrap();
     s.sql("DELETE FROM ps_kv WHERE key = 'client_id'");
     fails(&s.start_null(), 4);
@@ -249,9 +233,7 @@ fn raw_start(s: &mut Session, raw_tables: Json) -> R {
 
 /// Raw tables with explicit statements: Id / Column / Rest binding, value types, deletes.
 fn raw_tables_explicit(enc: Enc) -> usize {
-    let Some(mut s) = new(&format!("raw_tables_explicit[{enc:?}]")) else {
-        return 0;
-    };
+    let mut s = new(&format!("raw_tables_explicit[{enc:?}]"));
     s.sql(USERS_DDL);
     raw_start(
         &mut s,
@@ -313,9 +295,7 @@ fn raw_tables_explicit(enc: Enc) -> usize {
 /// Inferred statements from `table_name`, restricted by `synced_columns`, re-inferred after
 /// a schema change.
 fn raw_tables_inferred() -> usize {
-    let Some(mut s) = new("raw_tables_inferred") else {
-        return 0;
-    };
+    let mut s = new("raw_tables_inferred");
     s.sql("CREATE TABLE people (id TEXT PRIMARY KEY NOT NULL, name TEXT, age INTEGER, secret TEXT)");
     s.sql("CREATE TABLE \"odd \"\"name\" (id TEXT PRIMARY KEY, v)");
     raw_start(
@@ -361,9 +341,7 @@ fn raw_tables_inferred() -> usize {
 /// A `ps_data__T` table wins over a raw table named T; raw tables given only to
 /// `powersync_replace_schema` are not used by sync.
 fn raw_table_precedence() -> usize {
-    let Some(mut s) = new("raw_table_precedence") else {
-        return 0;
-    };
+    let mut s = new("raw_table_precedence");
     s.sql("CREATE TABLE raw_items (id TEXT PRIMARY KEY, col TEXT)");
     s.sql("CREATE TABLE only_schema (id TEXT PRIMARY KEY, col TEXT)");
     s.sql(r#"SELECT powersync_replace_schema('{"tables":[{"name":"items","columns":[{"name":"col","type":"text"}]}],"raw_tables":[{"name":"schemaonly","table_name":"only_schema"}]}')"#);
@@ -391,9 +369,7 @@ fn raw_table_precedence() -> usize {
 /// Fatal raw-table errors: constraint failures with context, parameter count mismatches,
 /// delete statements using columns, non-object and invalid JSON data.
 fn raw_table_errors() -> usize {
-    let Some(mut s) = new("raw_table_errors") else {
-        return 0;
-    };
+    let mut s = new("raw_table_errors");
     s.sql("CREATE TABLE strict_users (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL)");
     let good_delete = json!({"sql": "DELETE FROM strict_users WHERE id = ?", "params": ["Id"]});
     let cases = vec![
@@ -458,9 +434,7 @@ fn raw_table_errors() -> usize {
 /// User triggers on synced tables see `powersync_in_sync_operation()` = 1 during applies;
 /// raw-table CRUD triggers do not queue synced rows.
 fn in_sync_operation() -> usize {
-    let Some(mut s) = new("in_sync_operation") else {
-        return 0;
-    };
+    let mut s = new("in_sync_operation");
     s.sql("CREATE TABLE log (what TEXT, in_sync INTEGER)");
     s.sql("CREATE TRIGGER t_ins AFTER INSERT ON ps_data__items BEGIN INSERT INTO log VALUES ('ins ' || NEW.id, powersync_in_sync_operation()); END");
     s.sql("CREATE TRIGGER t_del AFTER DELETE ON ps_data__items BEGIN INSERT INTO log VALUES ('del ' || OLD.id, powersync_in_sync_operation()); END");
@@ -507,9 +481,7 @@ fn in_sync_operation() -> usize {
 
 /// Several starts in a row with varying payloads; stop in the middle of a data stream.
 fn restart_storm(enc: Enc) -> usize {
-    let Some(mut s) = new(&format!("restart_storm[{enc:?}]")) else {
-        return 0;
-    };
+    let mut s = new(&format!("restart_storm[{enc:?}]"));
     for round in 0..4i64 {
         s.start(json!({"parameters": {"round": round}, "include_defaults": round % 2 == 0}))
             .unwrap();

@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 use sync_common::*;
 use sync_sessions_support::*;
 
-fn new(name: &str) -> Option<Session> {
+fn new(name: &str) -> Session {
     Session::new(name, ITEMS_SCHEMA)
 }
 
@@ -28,9 +28,7 @@ fn stream_cp(last_op_id: i64, buckets: Json, streams: Json) -> Json {
 /// Upserts: ttl default and overwrite, priority can only decrease and stays NULL; textual
 /// params matching; unsubscribe; the request lists explicit subscriptions verbatim.
 fn subscribe_upserts() -> usize {
-    let Some(mut s) = new("subscribe_upserts") else {
-        return 0;
-    };
+    let mut s = new("subscribe_upserts");
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(3600), Some(2)));
     sub(&mut s, subscribe("a", Some(json!({"x": 1})), Some(5000), Some(3)));
     subs(&mut s);
@@ -75,9 +73,7 @@ fn subscribe_upserts() -> usize {
 /// Default streams create rows; rows without ttl disappear when no longer described;
 /// explicit ones are kept.
 fn default_streams() -> usize {
-    let Some(mut s) = new("default_streams") else {
-        return 0;
-    };
+    let mut s = new("default_streams");
     sub(&mut s, subscribe("explicit", None, None, None));
     s.start_null().unwrap();
     let r = s.json(stream_cp(
@@ -112,9 +108,7 @@ fn default_streams() -> usize {
 /// Stream errors: default-subscription messages, explicit ones with and without
 /// parameters, out-of-range indexes ignored.
 fn stream_errors() -> usize {
-    let Some(mut s) = new("stream_errors") else {
-        return 0;
-    };
+    let mut s = new("stream_errors");
     sub(
         &mut s,
         subscribe("withp", Some(json!({"id": "abc", "n": [1, 2]})), None, None),
@@ -146,9 +140,7 @@ fn stream_errors() -> usize {
 /// Stream priority (largest number among associated buckets), progress per stream, and
 /// `last_synced_at` after partial and full applies.
 fn stream_priority_progress() -> usize {
-    let Some(mut s) = new("stream_priority_progress") else {
-        return 0;
-    };
+    let mut s = new("stream_priority_progress");
     sub(&mut s, subscribe("ex", Some(json!({"p": 1})), None, Some(1)));
     s.start_null().unwrap();
     let r = s.json(stream_cp(
@@ -187,9 +179,7 @@ fn stream_priority_progress() -> usize {
 
 /// `checkpoint_diff` keeps the stream descriptions; reasons pointing nowhere are ignored.
 fn streams_across_diffs() -> usize {
-    let Some(mut s) = new("streams_across_diffs") else {
-        return 0;
-    };
+    let mut s = new("streams_across_diffs");
     s.start_null().unwrap();
     s.json(stream_cp(
         1,
@@ -216,9 +206,7 @@ fn streams_across_diffs() -> usize {
 /// `update_subscriptions`: same request → `[]`, the new list replaces `active_streams`; a
 /// changed explicit-subscription set restarts with `hide_disconnect:true`.
 fn update_subscriptions() -> usize {
-    let Some(mut s) = new("update_subscriptions") else {
-        return 0;
-    };
+    let mut s = new("update_subscriptions");
     sub(&mut s, subscribe("a", None, Some(3600), None));
     s.start(json!({"active_streams": [{"name": "a"}]})).unwrap();
     empty(&s.ctl("update_subscriptions", json!([{"name": "a"}])));
@@ -255,9 +243,7 @@ fn update_subscriptions() -> usize {
 /// Keepalive (> 30 s) re-runs cleanup: an expired explicit subscription restarts the
 /// stream, a refreshed active one does not.
 fn keepalive_expiry() -> usize {
-    let Some(mut s) = new("keepalive_expiry") else {
-        return 0;
-    };
+    let mut s = new("keepalive_expiry");
     sub(&mut s, subscribe("held", None, Some(3600), None));
     sub(&mut s, subscribe("loose", None, Some(3600), None));
     s.start(json!({"active_streams": [{"name": "held"}]})).unwrap();
@@ -275,9 +261,7 @@ fn keepalive_expiry() -> usize {
 
 /// Keepalive after the request changed through expiry of a non-held subscription.
 fn keepalive_restart() -> usize {
-    let Some(mut s) = new("keepalive_restart") else {
-        return 0;
-    };
+    let mut s = new("keepalive_restart");
     sub(&mut s, subscribe("held", None, Some(3600), None));
     sub(
         &mut s,
@@ -299,9 +283,7 @@ fn keepalive_restart() -> usize {
 /// TTL refresh and cleanup at `start`: the status still shows the subscriptions deleted by
 /// the cleanup.
 fn start_refresh_and_cleanup() -> usize {
-    let Some(mut s) = new("start_refresh_and_cleanup") else {
-        return 0;
-    };
+    let mut s = new("start_refresh_and_cleanup");
     sub(&mut s, subscribe("keep", Some(json!({"k": 1})), Some(1000), None));
     sub(&mut s, subscribe("gone", None, Some(1000), None));
     s.sql("UPDATE ps_stream_subscriptions SET expires_at = 1000");
@@ -325,9 +307,7 @@ fn start_refresh_and_cleanup() -> usize {
 
 /// Start payload fields: parameters, include_defaults, app_metadata verbatim, unknown keys.
 fn start_payload_fields() -> usize {
-    let Some(mut s) = new("start_payload_fields") else {
-        return 0;
-    };
+    let mut s = new("start_payload_fields");
     let r = s.ctl(
         "start",
         r#"{"parameters": {"z": 1, "a": {"nested": [true, null, 1.5]}}, "include_defaults": false, "app_metadata": {"k" : "v",  "n": [1, 2]}, "unknown": 5, "diagnostics": null}"#,
@@ -371,9 +351,7 @@ fn start_payload_fields() -> usize {
 /// Diagnostics: bucket state changes after checkpoints and data lines, schema changes per
 /// column type, the String rule, early stop at booleans/arrays/objects, invalid JSON.
 fn diagnostics(enc: Enc) -> usize {
-    let Some(mut s) = Session::new(&format!("diagnostics[{enc:?}]"), RICH_SCHEMA) else {
-        return 0;
-    };
+    let mut s = Session::new(&format!("diagnostics[{enc:?}]"), RICH_SCHEMA);
     s.start(json!({"diagnostics": {"anything": true}})).unwrap();
     has(
         &s.send(
@@ -452,9 +430,7 @@ fn diagnostics(enc: Enc) -> usize {
 
 /// `powersync_offline_sync_status()` with and without data, outside transactions.
 fn offline_status_lifecycle() -> usize {
-    let Some(mut s) = new("offline_status_lifecycle") else {
-        return 0;
-    };
+    let mut s = new("offline_status_lifecycle");
     s.offline_status();
     sub(&mut s, subscribe("st", Some(json!({"a": "b"})), None, Some(2)));
     s.offline_status();
@@ -480,9 +456,7 @@ fn offline_status_lifecycle() -> usize {
 /// The subscriptions command works while an iteration runs and never changes it; invalid
 /// subscription payloads are rejected without effect.
 fn subscriptions_during_iteration() -> usize {
-    let Some(mut s) = new("subscriptions_during_iteration") else {
-        return 0;
-    };
+    let mut s = new("subscriptions_during_iteration");
     s.start_null().unwrap();
     s.json(cp(1, None, vec![])).unwrap();
     sub(&mut s, subscribe("late", None, Some(3600), Some(5)));
@@ -508,9 +482,7 @@ fn subscriptions_during_iteration() -> usize {
 /// An explicit subscription to a stream that the service also marks as default: bucket
 /// reasons `{"default": k}` do not associate with the explicit row, `{"sub": i}` do.
 fn explicit_subscription_to_default_stream() -> usize {
-    let Some(mut s) = new("explicit_subscription_to_default_stream") else {
-        return 0;
-    };
+    let mut s = new("explicit_subscription_to_default_stream");
     sub(&mut s, subscribe("dflt", None, None, Some(1)));
     s.start_null().unwrap();
     s.json(stream_cp(
@@ -545,9 +517,7 @@ fn explicit_subscription_to_default_stream() -> usize {
 /// Several explicit subscriptions of one stream with different parameters: all rows become
 /// active when the stream is described; `{"sub": i}` follows request order.
 fn same_stream_several_params() -> usize {
-    let Some(mut s) = new("same_stream_several_params") else {
-        return 0;
-    };
+    let mut s = new("same_stream_several_params");
     for p in [json!({"list": 1}), json!({"list": 2}), json!(null)] {
         sub(&mut s, subscribe("lists", Some(p), Some(600), None));
     }
@@ -579,9 +549,7 @@ fn same_stream_several_params() -> usize {
 /// A default stream matching several rows without explicit subscription (unsubscribed
 /// ones keep their rows while described): which row `{"default": k}` bucket reasons go to.
 fn default_reason_with_several_rows() -> usize {
-    let Some(mut s) = new("default_reason_with_several_rows") else {
-        return 0;
-    };
+    let mut s = new("default_reason_with_several_rows");
     sub(&mut s, subscribe("s2", Some(json!({"p": 1})), None, None));
     sub(&mut s, subscribe("s2", None, None, None));
     sub(&mut s, subscribe("s2", Some(json!({"p": 3})), None, None));
