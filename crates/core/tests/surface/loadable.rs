@@ -5,18 +5,7 @@
 //! `scripts/test.sh` builds the library before running the tests.
 use crate::common;
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn library() -> PathBuf {
-    let path = common::workspace_root().join("target/release/libpowersync.so");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --release -p powersync-loadable` (scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
 
 const FUNCTIONS: &str = "SELECT name, type, enc, narg, flags FROM pragma_function_list \
      WHERE name LIKE 'powersync%' OR name IN ('uuid', 'gen_random_uuid') ORDER BY name, narg";
@@ -25,7 +14,7 @@ const MODULES: &str = "SELECT name FROM pragma_module_list WHERE name LIKE 'powe
 #[test]
 fn loads_into_bundled_sqlite_with_the_reference_surface() {
     let conn = rusqlite::Connection::open_in_memory().unwrap();
-    common::load_extension(&conn, &library());
+    common::load_extension(&conn, &crate::library());
     let version: String = conn
         .query_row("SELECT powersync_rs_version()", [], |r| r.get(0))
         .unwrap();
@@ -56,8 +45,6 @@ fn loads_into_the_system_sqlite3_shell() {
         return;
     };
     eprintln!("system sqlite3: {version}");
-    let lib = library();
-    let lib = lib.to_str().unwrap().trim_end_matches(".so");
     let script = r#"
 SELECT powersync_rs_version() LIKE '0.5.4/%';
 BEGIN;
@@ -71,11 +58,7 @@ SELECT tx_id, data FROM ps_crud ORDER BY id;
 SELECT max(id) FROM ps_migration;
 SELECT powersync_diff('{"a":1}', '{"a":2,"b":null}');
 "#;
-    let out = Command::new("sqlite3")
-        .arg("-batch")
-        .arg("-cmd")
-        .arg(format!(".load {lib} sqlite3_powersync_init"))
-        .arg(":memory:")
+    let out = crate::shell_with_library(":memory:")
         .arg(script)
         .output()
         .unwrap();

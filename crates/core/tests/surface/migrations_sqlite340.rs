@@ -8,18 +8,7 @@
 use crate::common;
 
 use serde_json::Value as Json;
-use std::path::PathBuf;
 use std::process::Command;
-
-fn library() -> PathBuf {
-    let path = common::workspace_root().join("target/release/libpowersync.so");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --release -p powersync-loadable` (scripts/test.sh does)",
-        path.display()
-    );
-    path
-}
 
 fn fixtures() -> Json {
     serde_json::from_str(include_str!("../migrations_fixtures/migration-fixtures.json")).unwrap()
@@ -48,17 +37,14 @@ fn data_queries(with_updated_rows: bool) -> String {
 /// Runs `script` in the shell (with or without our library) and returns the JSON result of
 /// each query printed in `.mode json`.
 fn shell(load: bool, script: &str) -> Vec<Json> {
-    let mut cmd = Command::new("sqlite3");
-    cmd.arg("-batch");
-    if load {
-        let lib = library();
-        cmd.arg("-cmd").arg(format!(
-            ".load {} sqlite3_powersync_init",
-            lib.to_str().unwrap().trim_end_matches(".so")
-        ));
-    }
+    let mut cmd = if load {
+        crate::shell_with_library(":memory:")
+    } else {
+        let mut cmd = Command::new("sqlite3");
+        cmd.arg("-batch").arg(":memory:");
+        cmd
+    };
     let out = cmd
-        .arg(":memory:")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

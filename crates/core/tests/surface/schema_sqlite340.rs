@@ -16,21 +16,7 @@ fn shell_available() -> bool {
 
 /// Runs `script` in the system shell on `db` with our loadable library; returns stdout.
 fn shell(db: &std::path::Path, script: &str) -> String {
-    let lib = common::workspace_root().join("target/release/libpowersync.so");
-    assert!(
-        lib.exists(),
-        "{} is missing: run `cargo build --release -p powersync-loadable` (scripts/test.sh does)",
-        lib.display()
-    );
-    let lib = lib.to_str().unwrap().trim_end_matches(".so").to_string();
-    let out = Command::new("sqlite3")
-        .arg("-batch")
-        .arg("-cmd")
-        .arg(format!(".load {lib} sqlite3_powersync_init"))
-        .arg(db)
-        .arg(script)
-        .output()
-        .unwrap();
+    let out = crate::shell_with_library(db).arg(script).output().unwrap();
     // Errors are part of the expected output of some scripts; they go to stderr.
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }

@@ -28,11 +28,7 @@ SELECT id, col FROM items;
 SELECT priority, last_synced_at % 1000 = 0, abs(last_synced_at / 1000000 - unixepoch()) < 5 FROM ps_sync_state;
 SELECT (expires_at - unixepoch() * 1000000) / 1000000 BETWEEN 86390 AND 86400 FROM ps_stream_subscriptions;
 "#;
-    let out = Command::new("sqlite3")
-        .arg("-batch")
-        .arg("-cmd")
-        .arg(format!(".load {} sqlite3_powersync_init", lib.display()))
-        .arg(":memory:")
+    let out = crate::shell_with_library(":memory:")
         .arg(script)
         .output()
         .unwrap();
