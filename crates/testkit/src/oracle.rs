@@ -5,7 +5,7 @@
 //! *request* (a kind and a string naming every input, e.g. `control` + `line_text {...}`)
 //! with one *answer* (any [`Answer`] value, already normalised by the caller: timestamps and
 //! the like blanked out). The answers of each test are kept as a transcript in the repository
-//! (`crates/core/tests/transcripts/<test>.json.gz`), so that the tests assert every case even
+//! (`crates/core/tests/transcripts/<binary>/<test>.json.gz`), so that the tests assert every case even
 //! where the reference cannot be built (no network, no nightly toolchain).
 //!
 //! Modes ([`mode`]):
@@ -325,8 +325,8 @@ type Tape = Vec<(String, Json)>;
 /// A transcript file: tapes by key.
 type Transcript = BTreeMap<String, Tape>;
 
-/// The test binary's name (`target/release/deps/<name>-<hash>`), e.g. the integration test
-/// file's name: test names repeat across binaries.
+/// The test binary's name (`target/release/deps/<name>-<hash>`), e.g. `sessions` for
+/// `tests/sessions/main.rs`: test names repeat across binaries.
 fn binary_name() -> String {
     let exe = std::env::current_exe().unwrap();
     let stem = exe.file_stem().unwrap().to_string_lossy().into_owned();

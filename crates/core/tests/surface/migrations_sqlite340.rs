@@ -4,7 +4,7 @@
 //! `unixepoch`). Results are compared with the reference's recorded fixtures.
 //!
 //! `scripts/test.sh` builds the library before running the tests. Paths through version 3
-//! from scratch need `uuid()` (util module) and are covered by `tests/migrations.rs`.
+//! from scratch need `uuid()` (util module) and are covered by `tests/differential/migrations.rs`.
 use crate::common;
 
 use serde_json::Value as Json;
