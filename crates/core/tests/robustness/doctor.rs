@@ -6,7 +6,7 @@ use crate::sync_common;
 use powersync_core::doctor::{self, Severity};
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use serde_json::json;
+use serde_json::{json, Value as Json};
 use sync_common::*;
 
 fn control(conn: &Connection, op: &str, payload: impl Into<Payload>) -> Value {
@@ -24,25 +24,29 @@ fn line(conn: &Connection, line: serde_json::Value) -> String {
     }
 }
 
+/// `start` and the checkpoint of buckets `a` (a1, a2) and `b` (b1).
+fn connect(conn: &Connection) {
+    start(conn);
+    line(conn, checkpoint(3, None, &[("a", 3, 3, None), ("b", 4, 3, None)]));
+}
+
+/// The data line of bucket `a`.
+fn data_a() -> Json {
+    data_line(
+        "a",
+        json!([
+            put(1, "a1", 1, r#"{"col":"1"}"#),
+            put(2, "a2", 2, r#"{"col":"2"}"#)
+        ]),
+    )
+}
+
 /// A database with `items` a1, a2 (bucket `a`) and b1 (bucket `b`) synced and applied.
 fn synced() -> Connection {
     let conn = common::open_ours();
     init(&conn, ITEMS_SCHEMA);
-    start(&conn);
-    line(
-        &conn,
-        checkpoint(3, None, &[("a", 3, 3, None), ("b", 4, 3, None)]),
-    );
-    line(
-        &conn,
-        data_line(
-            "a",
-            json!([
-                put(1, "a1", 1, r#"{"col":"1"}"#),
-                put(2, "a2", 2, r#"{"col":"2"}"#)
-            ]),
-        ),
-    );
+    connect(&conn);
+    line(&conn, data_a());
     line(&conn, data_line("b", json!([put(3, "b1", 4, r#"{"col":"3"}"#)])));
     let out = line(&conn, complete(3));
     assert!(out.contains("DidCompleteSync"), "{out}");
@@ -252,21 +256,8 @@ fn drifted_checksums_drop_the_bucket_which_then_downloads_again() {
         common::rows(&conn, "SELECT name FROM ps_buckets ORDER BY name"),
         vec![vec![Value::Text("b".into())]]
     );
-    start(&conn);
-    line(
-        &conn,
-        checkpoint(3, None, &[("a", 3, 3, None), ("b", 4, 3, None)]),
-    );
-    line(
-        &conn,
-        data_line(
-            "a",
-            json!([
-                put(1, "a1", 1, r#"{"col":"1"}"#),
-                put(2, "a2", 2, r#"{"col":"2"}"#)
-            ]),
-        ),
-    );
+    connect(&conn);
+    line(&conn, data_a());
     let out = line(&conn, complete(3));
     assert!(out.contains("DidCompleteSync"), "{out}");
     assert_eq!(items(&conn).len(), 3);
@@ -286,11 +277,7 @@ fn missing_rows_are_re_applied_at_the_next_checkpoint() {
          ps_data__items, and no local write explains it: the app does not see them."
     );
     repair(&conn);
-    start(&conn);
-    line(
-        &conn,
-        checkpoint(3, None, &[("a", 3, 3, None), ("b", 4, 3, None)]),
-    );
+    connect(&conn);
     line(&conn, complete(3));
     assert_eq!(items(&conn).len(), 3);
 }

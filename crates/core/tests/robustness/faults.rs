@@ -111,22 +111,6 @@ fn lines(round: i64) -> (Json, Vec<Json>, Json) {
     (cp, data, complete(last))
 }
 
-/// What must come out the same: synced rows, oplog and buckets (no timestamps), queue.
-fn state(conn: &Connection) -> Vec<Vec<Vec<rusqlite::types::Value>>> {
-    vec![
-        common::rows(conn, "SELECT id, data FROM ps_data__items ORDER BY id"),
-        common::rows(
-            conn,
-            "SELECT bucket, op_id, key, row_type, row_id, data, hash FROM ps_oplog ORDER BY bucket, op_id",
-        ),
-        common::rows(
-            conn,
-            "SELECT name, last_applied_op, last_op, add_checksum, op_checksum FROM ps_buckets ORDER BY name",
-        ),
-        common::rows(conn, "SELECT id, tx_id, data FROM ps_crud ORDER BY id"),
-    ]
-}
-
 fn integrity(conn: &Connection) {
     assert_eq!(
         common::eval(conn, "PRAGMA integrity_check"),
@@ -168,7 +152,7 @@ fn run(s: &Scenario, dir: &Path) -> usize {
     assert!((s.step)(&conn), "{}: step failed without a fault", s.name);
     let ops = vfs::mutations() - before;
     (s.resume)(&conn);
-    let want = state(&conn);
+    let want = durable_state(&conn);
     drop(conn);
     assert!(ops > 0, "{}: no writes to fault", s.name);
 
@@ -178,13 +162,13 @@ fn run(s: &Scenario, dir: &Path) -> usize {
             let path = fresh(dir, 1);
             let conn = open(&path);
             (s.setup)(&conn);
-            let crud_before = state(&conn)[3].clone();
+            let crud_before = durable_state(&conn)[3].clone();
             vfs::arm(n, fault);
             let _ = (s.step)(&conn);
             vfs::disarm();
             integrity(&conn);
             assert_eq!(
-                state(&conn)[3],
+                durable_state(&conn)[3],
                 crud_before,
                 "{} fault {n} {fault:?}: ps_crud changed",
                 s.name
@@ -194,13 +178,13 @@ fn run(s: &Scenario, dir: &Path) -> usize {
             let conn = open(&path);
             integrity(&conn);
             assert_eq!(
-                state(&conn)[3],
+                durable_state(&conn)[3],
                 crud_before,
                 "{} fault {n} {fault:?}: ps_crud changed",
                 s.name
             );
             (s.resume)(&conn);
-            let got = state(&conn);
+            let got = durable_state(&conn);
             for (part, (a, b)) in ["ps_data__items", "ps_oplog", "ps_buckets", "ps_crud"]
                 .iter()
                 .zip(got.iter().zip(&want))
