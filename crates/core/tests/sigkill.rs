@@ -106,21 +106,6 @@ fn child_sync() {
     sync(&open(Path::new(&path)));
 }
 
-fn state(conn: &Connection) -> Vec<Vec<Vec<Value>>> {
-    vec![
-        common::rows(conn, "SELECT id, data FROM ps_data__items ORDER BY id"),
-        common::rows(
-            conn,
-            "SELECT bucket, op_id, key, data, hash FROM ps_oplog ORDER BY bucket, op_id",
-        ),
-        common::rows(
-            conn,
-            "SELECT name, last_applied_op, last_op, add_checksum, op_checksum FROM ps_buckets ORDER BY name",
-        ),
-        common::rows(conn, "SELECT id, tx_id, data FROM ps_crud ORDER BY id"),
-    ]
-}
-
 fn prepare(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -144,7 +129,7 @@ fn upload(conn: &Connection) {
 
 /// Kills children at increasing delays; returns how many kills happened mid-run.
 fn kill_rounds(path: &Path) -> usize {
-    let crud_before = state(&open(path))[3].clone();
+    let crud_before = durable_state(&open(path))[3].clone();
     let mut killed = 0;
     for round in 0..16u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
@@ -166,7 +151,11 @@ fn kill_rounds(path: &Path) -> usize {
             Ok(Value::Text("ok".into())),
             "round {round}"
         );
-        assert_eq!(state(&conn)[3], crud_before, "round {round}: ps_crud changed");
+        assert_eq!(
+            durable_state(&conn)[3],
+            crud_before,
+            "round {round}: ps_crud changed"
+        );
     }
     killed
 }
@@ -185,10 +174,10 @@ fn sigkill_mid_sync_loses_nothing_and_resumes() {
     prepare(&clean);
     let conn = open(&clean);
     sync(&conn);
-    let want_downloaded = state(&conn);
+    let want_downloaded = durable_state(&conn);
     upload(&conn);
     sync(&conn);
-    let want_applied = state(&conn);
+    let want_applied = durable_state(&conn);
     drop(conn);
     // The local rows were uploaded and are not in any bucket: the apply removes them.
     assert_eq!(
@@ -201,7 +190,7 @@ fn sigkill_mid_sync_loses_nothing_and_resumes() {
     let downloading = kill_rounds(&path);
     let conn = open(&path);
     sync(&conn);
-    assert_eq!(state(&conn), want_downloaded, "download did not converge");
+    assert_eq!(durable_state(&conn), want_downloaded, "download did not converge");
     upload(&conn);
     // The apply is the last call: kill rounds now hit it too (the download is complete).
     conn.execute("UPDATE ps_buckets SET last_applied_op = 0", [])
@@ -210,7 +199,7 @@ fn sigkill_mid_sync_loses_nothing_and_resumes() {
     let applying = kill_rounds(&path);
     let conn = open(&path);
     sync(&conn);
-    assert_eq!(state(&conn), want_applied, "apply did not converge");
+    assert_eq!(durable_state(&conn), want_applied, "apply did not converge");
     println!("SIGKILL: {downloading} kills while downloading, {applying} while applying");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -81,6 +81,9 @@ fn assert_no_panic(e: &rusqlite::Error, what: &str) {
     );
 }
 
+/// All rows of `sql`. (`powersync_testkit::sql::raw_rows` does the same, but the cargo-fuzz
+/// targets build this library and should not pull in the test kit's oracle and its
+/// dependencies.)
 fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
     let mut stmt = conn.prepare(sql).unwrap();
     let n = stmt.column_count();

@@ -5,12 +5,10 @@
 //!
 //! `POWERSYNC_FUZZ_SECONDS` changes the time budget per target (default 10).
 
+use powersync_testkit::oracle::workspace_root as root;
+use powersync_testkit::rng::Rng;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = root().join("fuzz/corpus").join(target);
@@ -22,19 +20,15 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
     files.iter().map(|f| std::fs::read(f).unwrap()).collect()
 }
 
-/// xorshift64*: a small deterministic generator (no need for a crate here).
-struct Rng(u64);
+/// Indexes from the seeded generator.
+trait Index {
+    /// A number below `n` (0 when `n` is 0).
+    fn index(&mut self, n: usize) -> usize;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+impl Index for Rng {
+    fn index(&mut self, n: usize) -> usize {
+        self.below(n.max(1) as u64) as usize
     }
 }
 
@@ -44,48 +38,48 @@ const INTERESTING: &[u8] =
 
 fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
     let mut out = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..1 + rng.index(4) {
         let len = out.len();
-        match rng.below(8) {
+        match rng.index(8) {
             0 if len > 0 => {
-                let i = rng.below(len);
-                out[i] ^= 1 << rng.below(8);
+                let i = rng.index(len);
+                out[i] ^= 1 << rng.index(8);
             }
             1 if len > 0 => {
-                let i = rng.below(len);
-                out[i] = INTERESTING[rng.below(INTERESTING.len())];
+                let i = rng.index(len);
+                out[i] = INTERESTING[rng.index(INTERESTING.len())];
             }
             2 => {
-                let i = rng.below(len + 1);
-                out.insert(i, INTERESTING[rng.below(INTERESTING.len())]);
+                let i = rng.index(len + 1);
+                out.insert(i, INTERESTING[rng.index(INTERESTING.len())]);
             }
             3 if len > 0 => {
-                let i = rng.below(len);
-                let n = 1 + rng.below((len - i).min(16));
+                let i = rng.index(len);
+                let n = 1 + rng.index((len - i).min(16));
                 out.drain(i..i + n);
             }
             4 if len > 0 => {
-                let i = rng.below(len);
-                let n = 1 + rng.below((len - i).min(64));
+                let i = rng.index(len);
+                let n = 1 + rng.index((len - i).min(64));
                 let chunk = out[i..i + n].to_vec();
-                let at = rng.below(len + 1);
+                let at = rng.index(len + 1);
                 out.splice(at..at, chunk);
             }
             5 => {
-                let other = &corpus[rng.below(corpus.len())];
+                let other = &corpus[rng.index(corpus.len())];
                 if !other.is_empty() {
-                    let i = rng.below(other.len());
-                    let n = 1 + rng.below((other.len() - i).min(256));
-                    let at = rng.below(len + 1);
+                    let i = rng.index(other.len());
+                    let n = 1 + rng.index((other.len() - i).min(256));
+                    let at = rng.index(len + 1);
                     out.splice(at..at, other[i..i + n].iter().copied());
                 }
             }
             6 if len > 0 => {
-                out.truncate(rng.below(len));
+                out.truncate(rng.index(len));
             }
             _ if len >= 4 => {
                 // Overwrite a little-endian length-like field with an edge value.
-                let i = rng.below(len - 3);
+                let i = rng.index(len - 3);
                 let v: u32 = [
                     0,
                     1,
@@ -93,7 +87,7 @@ fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
                     0xffff_ffff,
                     len as u32,
                     (len as u32).wrapping_sub(1),
-                ][rng.below(6)];
+                ][rng.index(6)];
                 out[i..i + 4].copy_from_slice(&v.to_le_bytes());
             }
             _ => {}
@@ -140,7 +134,7 @@ fn smoke(target: &str, seed: u64) {
     let mut rng = Rng(seed);
     let mut runs = 0usize;
     while started.elapsed() < budget && runs < 2_000_000 {
-        let base = &seeds[rng.below(seeds.len())];
+        let base = &seeds[rng.index(seeds.len())];
         let input = mutate(&mut rng, base, &seeds);
         run_one(target, f, &input);
         runs += 1;

@@ -5,7 +5,7 @@
 //! *request* (a kind and a string naming every input, e.g. `control` + `line_text {...}`)
 //! with one *answer* (any [`Answer`] value, already normalised by the caller: timestamps and
 //! the like blanked out). The answers of each test are kept as a transcript in the repository
-//! (`crates/core/tests/transcripts/<test>.json.gz`), so that the tests assert every case even
+//! (`crates/core/tests/transcripts/<binary>/<test>.json.gz`), so that the tests assert every case even
 //! where the reference cannot be built (no network, no nightly toolchain).
 //!
 //! Modes ([`mode`]):
@@ -299,12 +299,24 @@ fn request_key(kind: &str, request: &str) -> String {
     while !full.is_char_boundary(cut) {
         cut -= 1;
     }
+    format!(
+        "{}… [{} bytes, fnv {}]",
+        &full[..cut],
+        full.len(),
+        digest(full.as_bytes())
+    )
+}
+
+/// The 128-bit FNV-1a digest of `bytes`, in hex: requests too long to record whole, and
+/// answers too large to record (e.g. whole tables after every step of a long sync) that only
+/// need to be equal.
+pub fn digest(bytes: &[u8]) -> String {
     let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in full.bytes() {
+    for &b in bytes {
         h ^= u128::from(b);
         h = h.wrapping_mul(0x0000000001000000000000000000013B);
     }
-    format!("{}… [{} bytes, fnv {h:032x}]", &full[..cut], full.len())
+    format!("{h:032x}")
 }
 
 /// One recorded interaction: `[request, answer]`.
@@ -313,8 +325,8 @@ type Tape = Vec<(String, Json)>;
 /// A transcript file: tapes by key.
 type Transcript = BTreeMap<String, Tape>;
 
-/// The test binary's name (`target/release/deps/<name>-<hash>`), e.g. the integration test
-/// file's name: test names repeat across binaries.
+/// The test binary's name (`target/release/deps/<name>-<hash>`), e.g. `sessions` for
+/// `tests/sessions/main.rs`: test names repeat across binaries.
 fn binary_name() -> String {
     let exe = std::env::current_exe().unwrap();
     let stem = exe.file_stem().unwrap().to_string_lossy().into_owned();
@@ -481,9 +493,34 @@ impl RefConn {
     /// One interaction: in live and record modes runs `f` on the reference; in transcript
     /// mode answers from the recording. `request` must name every input `f` depends on.
     pub fn ask<T: Answer>(&self, kind: &str, request: &str, f: impl FnOnce(&Connection) -> T) -> T {
+        match &self.conn {
+            Some(conn) => {
+                // The request is checked against the transcript before the reference runs.
+                self.recorded(kind, request);
+                let value = f(conn);
+                self.exchange(kind, request, Some(value.encode()));
+                value
+            }
+            None => {
+                let answer = self.exchange(kind, request, None);
+                T::decode(&answer).unwrap_or_else(|| {
+                    panic!(
+                        "`{}` interaction {} ({}): recorded answer {answer} does not fit the expected type",
+                        self.key,
+                        self.got.borrow().len(),
+                        request_key(kind, request)
+                    )
+                })
+            }
+        }
+    }
+
+    /// The recorded answer of the next interaction (`None` when recording); panics if the
+    /// transcript has no such interaction or another request there.
+    fn recorded(&self, kind: &str, request: &str) -> Option<&Json> {
         let req = request_key(kind, request);
         let n = self.got.borrow().len();
-        let recorded = self.expected.as_ref().map(|tape| {
+        self.expected.as_ref().map(|tape| {
             let Some((rreq, answer)) = tape.get(n) else {
                 panic!(
                     "not recorded: `{}` interaction {} ({req}) is beyond the transcript ({} interactions) in {}; \
@@ -503,36 +540,37 @@ impl RefConn {
                 self.file.display()
             );
             answer
-        });
-        let answer = match &self.conn {
-            Some(conn) => {
-                let value = f(conn);
-                let encoded = value.encode();
+        })
+    }
+
+    /// Appends one interaction: `live` is the reference's encoded answer (live and record
+    /// modes), checked against the transcript unless it is state; in transcript mode the
+    /// recorded answer. Returns the answer.
+    fn exchange(&self, kind: &str, request: &str, live: Option<Json>) -> Json {
+        let recorded = self.recorded(kind, request).cloned();
+        let n = self.got.borrow().len();
+        let answer = match live {
+            Some(encoded) => {
                 if let Some(recorded) = recorded.filter(|_| kind != STATE_KIND) {
                     assert!(
-                        *recorded == encoded,
-                        "the reference's answer differs from its transcript: `{}` interaction {} ({req})\n  \
+                        recorded == encoded,
+                        "the reference's answer differs from its transcript: `{}` interaction {} ({})\n  \
                          reference now: {encoded}\n  recorded:      {recorded}\n  in {}\n\
                          (answers must not depend on time or randomness: normalise them; re-record with POWERSYNC_RECORD=1)",
                         self.key,
                         n + 1,
+                        request_key(kind, request),
                         self.file.display()
                     );
                 }
-                self.got.borrow_mut().push((req, encoded));
-                return value;
+                encoded
             }
-            None => recorded.expect("transcript mode has a tape").clone(),
+            None => recorded.expect("transcript mode has a tape"),
         };
-        let value = T::decode(&answer).unwrap_or_else(|| {
-            panic!(
-                "`{}` interaction {} ({req}): recorded answer {answer} does not fit the expected type",
-                self.key,
-                n + 1
-            )
-        });
-        self.got.borrow_mut().push((req, answer));
-        value
+        self.got
+            .borrow_mut()
+            .push((request_key(kind, request), answer.clone()));
+        answer
     }
 }
 
@@ -546,24 +584,65 @@ pub fn reference_writes_file<T: Answer>(
     path: &Path,
     f: impl FnOnce(&Connection) -> T,
 ) -> T {
-    let r = RefConn::open_with(label, |lib| {
-        let c = Connection::open(path).unwrap();
-        load_extension(&c, lib);
-        c
-    });
+    let r = RefConn::open_file(label, path);
     let value = r.ask("write_file", request, f);
-    // The bytes hold the reference's random client id and the like: state handed on, not an
-    // answer, so a live run does not compare them with the recording.
-    let image = r.ask(STATE_KIND, "file image", |_| {
-        Value::Blob(std::fs::read(path).unwrap())
-    });
-    if r.live().is_none() {
-        let Value::Blob(bytes) = image else {
-            panic!("`{label}`: the recorded file image is not a blob")
-        };
-        std::fs::write(path, bytes).unwrap();
-    }
+    r.hand_off(path);
     value
+}
+
+impl RefConn {
+    /// Opens the database file at `path` on the reference (in transcript mode nothing is
+    /// opened), for a test that hands the file between the implementations: the reference's
+    /// part ends with [`RefConn::hand_off`].
+    pub fn open_file(label: &str, path: &Path) -> RefConn {
+        Self::open_with(label, |lib| {
+            let c = Connection::open(path).unwrap();
+            load_extension(&c, lib);
+            c
+        })
+    }
+
+    /// Ends the reference's turn on the file at `path` (opened by [`RefConn::open_file`]) and
+    /// hands the file on. In live and record modes the connection is closed first (so that a
+    /// WAL is checkpointed into the file) and the file's bytes are recorded; in transcript mode
+    /// the recorded bytes are written to `path`, so the next reader continues from what the
+    /// reference left. The bytes hold the reference's random client id and the like: state
+    /// handed on, not an answer, so a live run does not compare them with the recording.
+    pub fn hand_off(mut self, path: &Path) {
+        let live = self.conn.take().is_some();
+        // Compressed before the hex of the transcript (and again with it): a third of the
+        // size of hex alone.
+        let image = self.exchange(
+            STATE_KIND,
+            "file image (gzip)",
+            live.then(|| {
+                let mut gz = flate2::GzBuilder::new()
+                    .mtime(0)
+                    .write(Vec::new(), flate2::Compression::best());
+                gz.write_all(&std::fs::read(path).unwrap()).unwrap();
+                Value::Blob(gz.finish().unwrap()).encode()
+            }),
+        );
+        if !live {
+            let bytes = match Value::decode(&image) {
+                Some(Value::Blob(gz)) => {
+                    let mut bytes = Vec::new();
+                    flate2::read::GzDecoder::new(&gz[..])
+                        .read_to_end(&mut bytes)
+                        .unwrap();
+                    bytes
+                }
+                _ => panic!("`{}`: the recorded file image is not a blob", self.key),
+            };
+            // What the previous writer left beside the file belongs to other bytes.
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                let _ = std::fs::remove_file(side);
+            }
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
 }
 
 impl Drop for RefConn {

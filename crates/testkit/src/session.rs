@@ -205,6 +205,20 @@ pub fn raw_sync_tables(conn: &Connection) -> Vec<sql::TableDump> {
         .collect()
 }
 
+/// What a sync must leave the same however it was interrupted (crash-safety tests): synced
+/// rows of `items`, the oplog, the buckets (no timestamps) and the upload queue, in that order.
+pub fn durable_state(conn: &Connection) -> Vec<Vec<Vec<Value>>> {
+    [
+        "SELECT id, data FROM ps_data__items ORDER BY id",
+        "SELECT bucket, op_id, key, row_type, row_id, data, hash FROM ps_oplog ORDER BY bucket, op_id",
+        "SELECT name, last_applied_op, last_op, add_checksum, op_checksum FROM ps_buckets ORDER BY name",
+        "SELECT id, tx_id, data FROM ps_crud ORDER BY id",
+    ]
+    .into_iter()
+    .map(|sql| sql::raw_rows(conn, sql))
+    .collect()
+}
+
 /// How errors are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorMatch {
@@ -238,9 +252,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens both databases with `schema`. Always `Some`: without the reference the answers
-    /// come from the transcripts (the `Option` keeps the callers' early-return shape).
-    pub fn new(name: &str, schema: &str) -> Option<Session> {
+    /// Opens both databases with `schema` (without the reference, its answers come from the
+    /// transcripts).
+    pub fn new(name: &str, schema: &str) -> Session {
         let (ours, reference) = sql::both(name);
         init(&ours, schema);
         init(&reference, schema);
@@ -252,7 +266,7 @@ impl Session {
             step: 0,
         };
         s.compare_tables("init");
-        Some(s)
+        s
     }
 
     /// Runs one `powersync_control` call on both and compares; returns our normalised result.

@@ -157,6 +157,24 @@ pub fn raw_dump_tables(conn: &Connection) -> Vec<TableDump> {
         .collect()
 }
 
+/// Every table's rows except the client id, for whole-database comparisons.
+pub fn all_data(conn: &impl Db) -> Vec<TableDump> {
+    conn.ask("all_data", "", raw_all_data)
+}
+
+/// [`all_data`] on a connection, unrecorded.
+pub fn raw_all_data(conn: &Connection) -> Vec<TableDump> {
+    raw_dump_tables(conn)
+        .into_iter()
+        .map(|(name, mut rows)| {
+            if name == "ps_kv" {
+                rows.retain(|r| r[0] != Value::Text("client_id".into()));
+            }
+            (name, rows)
+        })
+        .collect()
+}
+
 /// Number of statements of `conn` that are mid-step (`sqlite3_stmt_busy`); must be 0 after
 /// every call.
 pub fn busy_statements(conn: &impl Db) -> usize {

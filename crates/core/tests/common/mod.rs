@@ -7,8 +7,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) use powersync_testkit::oracle::{
-    load_extension, mode, reference_path, reference_writes_file, report, report_skipped, workspace_root, Db,
-    Mode, RefConn,
+    digest, load_extension, mode, reference_path, reference_writes_file, report, report_skipped,
+    workspace_root, Answer, Db, Mode, RefConn,
 };
 pub(crate) use powersync_testkit::sql::{
     both, busy_statements, dump_tables, each, error_of, eval, exec, master, open_file, open_ours,
@@ -21,17 +21,4 @@ use std::path::PathBuf;
 /// the repository so the tests do not depend on anything outside it).
 pub(crate) fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/goldens")
-}
-
-/// Opens a connection for `which` on an in-memory database; the reference only when it is
-/// available (tests that hand a database from one implementation to the other).
-pub(crate) fn open(which: Impl) -> rusqlite::Connection {
-    match which {
-        Impl::Ours => open_ours(),
-        Impl::Reference => {
-            let conn = rusqlite::Connection::open_in_memory().unwrap();
-            load_extension(&conn, &reference_path().expect("reference unavailable"));
-            conn
-        }
-    }
 }

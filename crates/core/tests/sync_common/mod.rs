@@ -5,7 +5,7 @@
 
 pub(crate) use powersync_testkit::lines::{checkpoint, complete, data_line, partial, put, remove, to_bson};
 pub(crate) use powersync_testkit::session::{
-    call, init, normalize_json, normalize_result, normalize_text, sync_tables, CallResult, ErrorMatch,
-    Payload, Session, CLIENT_ID, ITEMS_SCHEMA,
+    call, durable_state, init, normalize_json, normalize_result, normalize_text, sync_tables, CallResult,
+    ErrorMatch, Payload, Session, CLIENT_ID, ITEMS_SCHEMA,
 };
 pub(crate) use powersync_testkit::sql::busy_statements;
