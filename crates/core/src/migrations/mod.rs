@@ -3,7 +3,7 @@
 //! docs/sql-surface.md#down-migrations.
 //!
 //! Compatibility hinges on two things, both checked against the reference by
-//! `tests/migrations.rs`:
+//! `tests/differential/migrations.rs`:
 //! - the up steps replay the reference's exact statement sequence (`sql/v*.sql`), because
 //!   SQLite stores the DDL text as written and as rewritten by `ALTER TABLE ADD/DROP COLUMN`,
 //!   and errors quote the failing script;

@@ -18,7 +18,7 @@ pub(crate) use powersync_protocol::schema::{
 pub(crate) use raw_trigger::WriteType;
 pub(crate) use replace::replace_schema;
 pub(crate) use sql::quote_identifier;
-// Public (this module is hidden) for the generated-SQL tests (`tests/schema_generate.rs`).
+// Public (this module is hidden) for the generated-SQL tests (`tests/differential/schema_generate.rs`).
 pub use powersync_protocol::schema::{Index, Schema, Table};
 pub use views::{index_sql, ViewDefinition};
 
