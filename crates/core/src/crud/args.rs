@@ -5,7 +5,6 @@
 //! text). rusqlite's `ValueRef` does not expose these conversions, hence raw access.
 
 use rusqlite::ffi;
-use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use std::ffi::c_int;
 use std::marker::PhantomData;
 
@@ -58,18 +57,5 @@ impl<'a> Arg<'a> {
     pub(super) fn int(self) -> i32 {
         // SAFETY: as in `value_type`.
         unsafe { ffi::sqlite3_value_int(self.value) }
-    }
-}
-
-/// Binds optional text bytes (possibly not valid UTF-8, as SQLite allows) as TEXT or NULL,
-/// like `sqlite3_bind_text` with a possibly-NULL pointer.
-pub(super) struct TextBytes<'a>(pub Option<&'a [u8]>);
-
-impl ToSql for TextBytes<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self.0 {
-            Some(bytes) => ValueRef::Text(bytes),
-            None => ValueRef::Null,
-        }))
     }
 }

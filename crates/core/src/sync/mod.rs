@@ -18,7 +18,7 @@ pub mod protocol;
 pub mod raw_tables;
 pub mod statements;
 pub mod status;
-mod stmt;
+pub(crate) mod stmt;
 pub mod storage;
 
 use crate::error::Result;
