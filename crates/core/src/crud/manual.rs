@@ -1,15 +1,18 @@
 //! `powersync_crud_(data TEXT, options INT HIDDEN)`: stores complete CRUD entries built by
 //! the caller (insert-only tables), without the simple table's side effects (docs/sql-surface.md#the-manual-crud-table).
 
-use super::args::TextBytes;
 use super::vtab::{ActiveTx, Columns, CrudMode};
-use crate::error::{Result, SqlResultExt};
+use crate::error::Result;
+use crate::ffi::stmt::RawStatement;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::ffi::CStr;
 
-/// The manual CRUD table's behaviour.
-#[derive(Debug, Default)]
-pub(super) struct Manual;
+/// The manual CRUD table's behaviour, and its statement (prepared on first use).
+#[derive(Default)]
+pub(super) struct Manual {
+    insert: Option<RawStatement>,
+}
 
 /// Inserts the entry verbatim, except that empty PATCHes are dropped when the table has
 /// `ignore_empty_update` (bit 16). The emptiness test is JSON-aware, unlike the simple
@@ -25,9 +28,20 @@ impl CrudMode for Manual {
     fn write(&mut self, conn: &Connection, tx: &mut ActiveTx, columns: Columns<'_>) -> Result<()> {
         let options = columns.get(1).int();
         let data = columns.get(0).text();
-        let mut stmt = conn.prepare_cached(INSERT).sql_context(INSERT)?;
-        stmt.execute((tx.id, TextBytes(data), options))
-            .sql_context(INSERT.trim_end())?;
+        let data = data.map_or(ValueRef::Null, ValueRef::Text);
+        let stmt = match &mut self.insert {
+            Some(stmt) => stmt,
+            slot => {
+                let mut stmt = RawStatement::prepare(conn, INSERT.to_string())?;
+                stmt.report_as(INSERT.trim_end());
+                slot.insert(stmt)
+            }
+        };
+        stmt.execute(|b| {
+            b.int(1, tx.id);
+            b.value(2, data);
+            b.int(3, options.into());
+        })?;
         Ok(())
     }
 }

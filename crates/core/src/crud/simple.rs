@@ -5,15 +5,22 @@
 //! re-evaluates it against server state) and, once per transaction, closes the local write
 //! gate in `ps_kv` (downloaded data is not applied while local writes are unacknowledged).
 
-use super::args::TextBytes;
-use super::vtab::{ActiveTx, Columns, CrudMode};
-use crate::error::{Result, SqlResultExt};
+use super::vtab::{prepared, ActiveTx, Columns, CrudMode};
+use crate::error::Result;
+use crate::ffi::stmt::RawStatement;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::ffi::CStr;
 
-/// The simple CRUD table's behaviour.
-#[derive(Debug, Default)]
-pub(super) struct Simple;
+/// The simple CRUD table's behaviour, and its statements (prepared on first use).
+#[derive(Default)]
+pub(super) struct Simple {
+    insert_crud: Option<RawStatement>,
+    mark_updated: Option<RawStatement>,
+    gate_insert: Option<RawStatement>,
+    gate_delete_applied: Option<RawStatement>,
+    gate_delete_seen: Option<RawStatement>,
+}
 
 /// `options` bit: skip PATCHes whose data is exactly `{}`.
 const IGNORE_EMPTY_UPDATE: i32 = 16;
@@ -22,10 +29,14 @@ const INSERT_CRUD: &str = "INSERT INTO ps_crud(tx_id, data) VALUES (?, ?)";
 const MARK_UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id) VALUES(?, ?)";
 /// The reference runs both gate statements as one script; errors name the whole script.
 const CLOSE_GATE: &str = "INSERT OR REPLACE INTO ps_kv(key, value) VALUES('target_checkpoint_request_id', 9223372036854775807);\nDELETE FROM ps_kv WHERE key IN ('last_seen_checkpoint_request_id', 'last_applied_checkpoint_request_id')";
-const CLOSE_GATE_STATEMENTS: [&str; 2] = [
-    "INSERT OR REPLACE INTO ps_kv(key, value) VALUES('target_checkpoint_request_id', 9223372036854775807)",
-    "DELETE FROM ps_kv WHERE key IN ('last_seen_checkpoint_request_id', 'last_applied_checkpoint_request_id')",
-];
+const GATE_INSERT: &str =
+    "INSERT OR REPLACE INTO ps_kv(key, value) VALUES('target_checkpoint_request_id', 9223372036854775807)";
+/// The reference's `DELETE … WHERE key IN ('last_seen_…', 'last_applied_…')` as one
+/// statement per key, in the order the IN list's sorted lookup visits them: SQLite builds the
+/// IN list as an ephemeral table (a b-tree created and dropped on every local-write
+/// transaction), where two index lookups cost much less.
+const GATE_DELETE_APPLIED: &str = "DELETE FROM ps_kv WHERE key = 'last_applied_checkpoint_request_id'";
+const GATE_DELETE_SEEN: &str = "DELETE FROM ps_kv WHERE key = 'last_seen_checkpoint_request_id'";
 
 impl CrudMode for Simple {
     const SCHEMA: &'static CStr = c"CREATE TABLE powersync_crud(op TEXT, id TEXT, type TEXT, data TEXT, old_values TEXT, metadata TEXT, options INT HIDDEN);";
@@ -45,19 +56,26 @@ impl CrudMode for Simple {
         let old = columns.get(4).text_if_text();
         let entry = crud_entry_json(op, id, row_type, data, old, metadata);
 
-        let mut stmt = conn.prepare_cached(INSERT_CRUD).sql_context(INSERT_CRUD)?;
-        stmt.execute((tx.id, TextBytes(Some(&entry))))
-            .sql_context(INSERT_CRUD)?;
+        prepared(&mut self.insert_crud, conn, INSERT_CRUD, INSERT_CRUD)?.execute(|b| {
+            b.int(1, tx.id);
+            b.value(2, ValueRef::Text(&entry));
+        })?;
         // NULL type or id violate the NOT NULL key and are ignored by OR IGNORE.
-        let mut stmt = conn.prepare_cached(MARK_UPDATED).sql_context(MARK_UPDATED)?;
-        stmt.execute((TextBytes(row_type), TextBytes(id)))
-            .sql_context(MARK_UPDATED)?;
+        prepared(&mut self.mark_updated, conn, MARK_UPDATED, MARK_UPDATED)?.execute(|b| {
+            b.value(1, row_type.map_or(ValueRef::Null, ValueRef::Text));
+            b.value(2, id.map_or(ValueRef::Null, ValueRef::Text));
+        })?;
 
         if !tx.gate_closed {
-            for sql in CLOSE_GATE_STATEMENTS {
-                let mut stmt = conn.prepare_cached(sql).sql_context(CLOSE_GATE)?;
-                stmt.execute([]).sql_context(CLOSE_GATE)?;
-            }
+            prepared(&mut self.gate_insert, conn, GATE_INSERT, CLOSE_GATE)?.execute(|_| {})?;
+            prepared(
+                &mut self.gate_delete_applied,
+                conn,
+                GATE_DELETE_APPLIED,
+                CLOSE_GATE,
+            )?
+            .execute(|_| {})?;
+            prepared(&mut self.gate_delete_seen, conn, GATE_DELETE_SEEN, CLOSE_GATE)?.execute(|_| {})?;
             tx.gate_closed = true;
         }
         Ok(())

@@ -2,9 +2,9 @@
 //! updates, and transaction ids (docs/sql-surface.md#transaction-ids).
 
 use super::args::{Arg, Values};
-use crate::error::{PowerSyncError, Result, SqlResultExt};
+use crate::error::{PowerSyncError, Result};
+use crate::ffi::stmt::RawStatement;
 use crate::state::ConnectionState;
-use crate::util::sqlite_value::int64_of;
 use crate::util::vtab::{EponymousTable, VtabResult};
 use rusqlite::Connection;
 use std::ffi::CStr;
@@ -47,15 +47,39 @@ pub(super) struct ActiveTx {
 
 /// One connection's instance of a CRUD virtual table.
 pub(super) struct CrudTab<M: CrudMode> {
-    /// Non-owning handle on the table's connection, caching our prepared statements (they
-    /// are finalized when SQLite disconnects the table, before closing the connection).
+    /// Non-owning handle on the table's connection. Our prepared statements (here and in
+    /// `mode`) are finalized when SQLite disconnects the table, before closing the connection.
     conn: Connection,
     state: Arc<ConnectionState>,
     tx: Option<ActiveTx>,
     mode: M,
+    bump_tx: Option<RawStatement>,
+    read_tx: Option<RawStatement>,
 }
 
+/// The statement in `slot`, prepared on first use; errors name `report`.
+///
+/// The CRUD tables run a few statements on every local write. Kept prepared here they cost
+/// neither rusqlite's cache lookup (hashing the SQL text) nor copies of the bound texts.
+pub(super) fn prepared<'s>(
+    slot: &'s mut Option<RawStatement>,
+    conn: &Connection,
+    sql: &str,
+    report: &str,
+) -> Result<&'s mut RawStatement> {
+    Ok(match slot {
+        Some(stmt) => stmt,
+        slot => slot.insert(RawStatement::prepare_reporting(conn, sql, report)?),
+    })
+}
+
+/// The reference's statement, named in errors.
 const NEXT_TX: &str = "UPDATE ps_tx SET next_tx = next_tx + 1 WHERE id = 1 RETURNING next_tx";
+/// The same as two statements: RETURNING materialises its rows in an ephemeral table (a
+/// temporary b-tree and page cache opened and closed on every local-write transaction),
+/// which cost more than a second lookup of the same row.
+const BUMP_TX: &str = "UPDATE ps_tx SET next_tx = next_tx + 1 WHERE id = 1";
+const READ_TX: &str = "SELECT next_tx FROM ps_tx WHERE id = 1";
 
 impl<M: CrudMode> CrudTab<M> {
     fn shared(&self) -> MutexGuard<'_, super::CrudTxState> {
@@ -64,13 +88,23 @@ impl<M: CrudMode> CrudTab<M> {
 
     /// Takes the next id from `ps_tx` (as part of the SQLite transaction, so a rollback
     /// returns it). A NULL `next_tx` yields -1, as in the reference.
-    fn allocate_tx_id(&self) -> Result<i64> {
-        let mut stmt = self.conn.prepare_cached(NEXT_TX).sql_context(NEXT_TX)?;
-        let mut rows = stmt.query([]).sql_context(NEXT_TX)?;
-        match rows.next().sql_context(NEXT_TX)? {
-            Some(row) => Ok(int64_of(row.get_ref(0).sql_context(NEXT_TX)?).wrapping_sub(1)),
-            None => Err(PowerSyncError::Internal(None)),
+    fn allocate_tx_id(&mut self) -> Result<i64> {
+        let bump = prepared(&mut self.bump_tx, &self.conn, BUMP_TX, NEXT_TX)?;
+        bump.execute(|_| {})?;
+        if bump.changes() == 0 {
+            return Err(PowerSyncError::Internal(None));
         }
+        let read = prepared(&mut self.read_tx, &self.conn, READ_TX, NEXT_TX)?;
+        let mut next = None;
+        read.query(
+            |_| {},
+            |row| {
+                next = Some(row.int(0));
+                Ok(())
+            },
+        )?;
+        next.map(|n| n.wrapping_sub(1))
+            .ok_or(PowerSyncError::Internal(None))
     }
 
     fn begin_tx(&mut self) -> Result<()> {
@@ -117,6 +151,8 @@ impl<M: CrudMode> EponymousTable for CrudTab<M> {
             state: state.clone(),
             tx: None,
             mode: M::default(),
+            bump_tx: None,
+            read_tx: None,
         })
     }
 

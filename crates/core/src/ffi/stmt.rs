@@ -143,6 +143,41 @@ impl RawStatement {
         }
     }
 
+    /// Prepares `sql`, naming `report` instead in every error: for a statement standing in
+    /// for one of the reference's, whose text its errors quote.
+    pub(crate) fn prepare_reporting(conn: &Connection, sql: &str, report: &str) -> Result<Self> {
+        match Self::prepare(conn, sql.to_string()) {
+            Ok(mut stmt) => {
+                stmt.sql = report.to_string();
+                Ok(stmt)
+            }
+            Err(PowerSyncError::Sqlite {
+                code,
+                message,
+                context,
+                ..
+            }) => Err(PowerSyncError::Sqlite {
+                sql: Some(report.to_string()),
+                code,
+                message,
+                context,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Names `sql` in the errors of later executions.
+    pub(crate) fn report_as(&mut self, sql: &str) {
+        self.sql = sql.to_string();
+    }
+
+    /// Rows changed by the last completed INSERT, UPDATE or DELETE on the connection
+    /// (`sqlite3_changes64`), e.g. by this statement's last execution.
+    pub(crate) fn changes(&self) -> i64 {
+        // SAFETY: `db` is the live connection the statement belongs to.
+        unsafe { ffi::sqlite3_changes64(self.db) }
+    }
+
     /// Binds parameters with `bind`, runs the statement to completion and resets it.
     pub(crate) fn execute<'v>(&mut self, bind: impl FnOnce(&mut Bind<'_, 'v>)) -> Result<()> {
         self.query(bind, |_| Ok(()))
