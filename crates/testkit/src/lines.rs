@@ -1,7 +1,9 @@
-//! Sync lines for the tests: JSON line builders, and the one BSON encoder (able to produce
-//! malformed documents too — raw element types and payloads — which the `bson` crate refuses
-//! to write; `crates/core/tests` checks it against the `bson` crate on well-formed input).
+//! Sync lines for the tests: JSON line builders, and a short notation for BSON values (able to
+//! describe malformed documents too — raw element types and payloads — which the `bson` crate
+//! refuses to write) whose bytes come from the protocol crate's encoder; `crates/core/tests`
+//! checks them against the `bson` crate on well-formed input.
 
+use powersync_protocol::bson::Value;
 use serde_json::{json, Value as Json};
 
 /// A BSON value.
@@ -85,63 +87,29 @@ pub fn json_to_bson(v: &serde_json::Value) -> Vec<u8> {
     encode(&from_json(v))
 }
 
-fn type_code(v: &B) -> u8 {
+/// The protocol crate's value for `v`: the tests keep their short `B` notation, the bytes come
+/// from the one BSON encoder of the repository (`powersync_protocol::bson`).
+pub fn to_value(v: &B) -> Value {
     match v {
-        B::Double(_) => 0x01,
-        B::Str(_) => 0x02,
-        B::Doc(_) => 0x03,
-        B::Arr(_) => 0x04,
-        B::Bool(_) => 0x08,
-        B::Null => 0x0A,
-        B::I32(_) => 0x10,
-        B::I64(_) => 0x12,
-        B::Raw(code, _) => *code,
+        B::Double(d) => Value::Double(*d),
+        B::Str(s) => Value::String(s.clone()),
+        B::Doc(entries) => Value::Document(entries.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+        B::Arr(items) => Value::Array(items.iter().map(to_value).collect()),
+        B::Bool(b) => Value::Bool(*b),
+        B::Null => Value::Null,
+        B::I32(i) => Value::Int32(*i),
+        B::I64(i) => Value::Int64(*i),
+        B::Raw(code, payload) => Value::Raw {
+            code: *code,
+            payload: payload.clone(),
+        },
     }
-}
-
-fn payload(v: &B, out: &mut Vec<u8>) {
-    match v {
-        B::Double(d) => out.extend_from_slice(&d.to_le_bytes()),
-        B::Str(s) => {
-            out.extend_from_slice(&(s.len() as i32 + 1).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
-            out.push(0);
-        }
-        B::Doc(entries) => {
-            let entries: Vec<(&str, &B)> = entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            document(&entries, out)
-        }
-        B::Arr(items) => {
-            let keys: Vec<String> = (0..items.len()).map(|i| i.to_string()).collect();
-            let entries: Vec<(&str, &B)> = keys.iter().map(String::as_str).zip(items).collect();
-            document(&entries, out)
-        }
-        B::Bool(b) => out.push(*b as u8),
-        B::Null => {}
-        B::I32(i) => out.extend_from_slice(&i.to_le_bytes()),
-        B::I64(i) => out.extend_from_slice(&i.to_le_bytes()),
-        B::Raw(_, bytes) => out.extend_from_slice(bytes),
-    }
-}
-
-fn document(entries: &[(&str, &B)], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
-    for (key, value) in entries {
-        out.push(type_code(value));
-        out.extend_from_slice(key.as_bytes());
-        out.push(0);
-        payload(value, out);
-    }
-    out.push(0);
-    let len = (out.len() - start) as i32;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
 /// The bytes of a value (for a document: the complete document).
 pub fn encode(v: &B) -> Vec<u8> {
     let mut out = Vec::new();
-    payload(v, &mut out);
+    to_value(v).write_payload(&mut out);
     out
 }
 
