@@ -3,10 +3,13 @@
 //! removal, checksum failures and the write gate — the same calls into ours and the reference.
 //!
 //! Besides the harness' table comparison (contents), every step also compares state that is
-//! invisible there but observable later: the hidden rowids of `ps_oplog`, `ps_data__*` and
-//! `ps_untyped` (which decide the order of `SELECT * FROM <view>` and tie-breaks between ops
-//! with the same op id) and the row order of the views. This pins down that the sync hot
-//! path's batching produces exactly the reference's database, not just the same contents.
+//! invisible there but observable later: the hidden rowids of `ps_data__*` and `ps_untyped`
+//! (which decide the order of `SELECT * FROM <view>`), the order of each row's ops in
+//! `ps_oplog` (rowid order breaks ties between ops with the same op id) and the row order of
+//! the views. This pins down that the sync hot path's batching produces exactly the
+//! reference's database, not just the same contents. `ps_oplog`'s own rowids are not
+//! compared: a PUT superseding a stored op rewrites it in place and keeps its rowid
+//! (docs/storage.md), where the reference deletes it and inserts a new row.
 use crate::common;
 use crate::sync_common;
 
@@ -19,7 +22,8 @@ const RAW: &str = r#"{"name":"users","put":{"sql":"INSERT OR REPLACE INTO users 
 
 /// Queries whose results (in order) must match after every step.
 const HIDDEN_STATE: &[&str] = &[
-    "SELECT rowid, * FROM ps_oplog ORDER BY rowid",
+    "SELECT bucket, op_id, key, row_type, row_id, data, hash FROM ps_oplog ORDER BY bucket, op_id, key, row_type, row_id, data, hash",
+    "SELECT row_type, row_id, op_id, bucket FROM ps_oplog WHERE row_type IS NOT NULL ORDER BY row_type, row_id, op_id, rowid",
     "SELECT rowid, * FROM ps_data__items ORDER BY rowid",
     "SELECT rowid, * FROM ps_data__others ORDER BY rowid",
     "SELECT rowid, * FROM ps_untyped ORDER BY rowid",

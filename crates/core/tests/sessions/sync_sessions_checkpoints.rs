@@ -946,6 +946,90 @@ fn cross_bucket_remove(enc: Enc) -> usize {
     s.cases
 }
 
+/// Two buckets hold the same row, and new ops of both get the same op id: the apply breaks
+/// the tie by rowid (the op stored first wins). Ours rewrites a superseded op in place,
+/// keeping its rowid, unless that could change such a tie (docs/storage.md): here the line
+/// sent second would win if it were rewritten in place, in both orders.
+fn same_op_id_ties(enc: Enc) -> usize {
+    let mut s = new("same_op_id_ties", enc);
+    s.start_null().unwrap();
+    s.send(
+        enc,
+        cp(
+            2,
+            None,
+            vec![bucket("a", 1, None, Some(1)), bucket("b", 2, None, Some(1))],
+        ),
+    )
+    .unwrap();
+    s.send(enc, data_line("a", json!([put(1, "x", 1, r#"{"col":"a1"}"#)])))
+        .unwrap();
+    s.send(enc, data_line("b", json!([put(2, "x", 2, r#"{"col":"b2"}"#)])))
+        .unwrap();
+    has(&s.send(enc, complete(2)), "DidCompleteSync");
+    // Op 3 in both; b's line first: the reference stores b's op before a's, so b wins.
+    s.send(
+        enc,
+        cp(
+            3,
+            None,
+            vec![
+                bucket("a", 1 + 3, None, Some(2)),
+                bucket("b", 2 + 4, None, Some(2)),
+            ],
+        ),
+    )
+    .unwrap();
+    s.send(enc, data_line("b", json!([put(3, "x", 4, r#"{"col":"b3"}"#)])))
+        .unwrap();
+    s.send(enc, data_line("a", json!([put(3, "x", 3, r#"{"col":"a3"}"#)])))
+        .unwrap();
+    has(&s.send(enc, complete(3)), "DidCompleteSync");
+    s.query("SELECT id, data FROM ps_data__items");
+    // Op 4 in both; a's line first: a wins.
+    s.send(
+        enc,
+        cp(
+            4,
+            None,
+            vec![
+                bucket("a", 4 + 5, None, Some(3)),
+                bucket("b", 6 + 6, None, Some(3)),
+            ],
+        ),
+    )
+    .unwrap();
+    s.send(enc, data_line("a", json!([put(4, "x", 5, r#"{"col":"a4"}"#)])))
+        .unwrap();
+    s.send(enc, data_line("b", json!([put(4, "x", 6, r#"{"col":"b4"}"#)])))
+        .unwrap();
+    has(&s.send(enc, complete(4)), "DidCompleteSync");
+    s.query("SELECT id, data FROM ps_data__items");
+    s.query("SELECT bucket, op_id, data FROM ps_oplog ORDER BY row_type, row_id, op_id, rowid");
+    s.cases
+}
+
+/// A key splits into type and id at its first two `/`s only in the simple case: `a/b` + `c`
+/// and `a` + `b/c` share the key `a/b/c/null`, so the second PUT supersedes the first and
+/// its rewrite in place must change the row columns too.
+fn ambiguous_key_supersede(enc: Enc) -> usize {
+    let mut s = new("ambiguous_key_supersede", enc);
+    s.start_null().unwrap();
+    s.send(enc, cp(1, None, vec![bucket("a", 1, None, Some(1))]))
+        .unwrap();
+    s.send(enc, data_line("a", json!([put_t(1, "a/b", "c", 1, r#"{"v":1}"#)])))
+        .unwrap();
+    has(&s.send(enc, complete(1)), "DidCompleteSync");
+    s.send(enc, cp(2, None, vec![bucket("a", 1 + 2, None, Some(2))]))
+        .unwrap();
+    s.send(enc, data_line("a", json!([put_t(2, "a", "b/c", 2, r#"{"v":2}"#)])))
+        .unwrap();
+    s.query("SELECT bucket, op_id, key, row_type, row_id, data FROM ps_oplog");
+    has(&s.send(enc, complete(2)), "DidCompleteSync");
+    s.query("SELECT type, id, data FROM ps_untyped ORDER BY type, id");
+    s.cases
+}
+
 #[test]
 fn checkpoint_sessions() {
     run_suite(
@@ -1003,6 +1087,9 @@ fn checkpoint_sessions() {
             }),
             ("cross_bucket_remove_json", || cross_bucket_remove(Enc::Json)),
             ("cross_bucket_remove_bson", || cross_bucket_remove(Enc::Bson)),
+            ("same_op_id_ties_json", || same_op_id_ties(Enc::Json)),
+            ("same_op_id_ties_bson", || same_op_id_ties(Enc::Bson)),
+            ("ambiguous_key_supersede", || ambiguous_key_supersede(Enc::Json)),
         ],
     );
 }

@@ -9,6 +9,12 @@
 //! - deletions are collected and run as one statement by rowid;
 //! - inserts are collected and run as multi-row INSERTs.
 //!
+//! One deliberate difference from the spec's writes: a PUT superseding the one stored op of
+//! its key rewrites that row in place ([`rewrite_in_place`]) instead of deleting it and
+//! inserting a new one. Same columns, same checksums; only the op keeps its old hidden
+//! rowid, which matters solely where the apply breaks ties between ops of one row with the
+//! same op id (the lower rowid wins), so it is not done when such a tie could change.
+//!
 //! Reordering writes must not change rowids. SQLite gives an inserted row `max(rowid) + 1`,
 //! so inserts can wait while deletions go ahead as long as no deletion removes the current
 //! maximum; when one would, or when an op supersedes a pending insert other than the last
@@ -37,6 +43,17 @@ const FIND_KEY: &str = "SELECT rowid, hash FROM ps_oplog WHERE bucket = ?1 AND k
 const DELETE_ROWIDS: &str = "DELETE FROM ps_oplog WHERE rowid IN (SELECT value FROM json_each(?1))";
 const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
 const INSERT_OP: &str = "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+/// Whether an op of row (?1, ?2) other than rowid ?4 has op id ?3 and a greater rowid.
+const TIE_AFTER: &str = "SELECT EXISTS (SELECT 1 FROM ps_oplog WHERE row_type = ?1 AND row_id = ?2 AND op_id = ?3 AND rowid > ?4)";
+/// The new op of a key, written over the stored one of the same row (same bucket, key,
+/// row type and id). Naming the row columns in the SET would make SQLite rewrite their
+/// index entry even when the values stay the same.
+const REWRITE_OP: &str =
+    "UPDATE ps_oplog SET op_id = ?2, data = ?5, hash = ?6 WHERE rowid = ?1 AND row_type = ?3 AND row_id = ?4";
+/// The same where a key splits into another row type and id than the stored op's (`/` in
+/// the type or id).
+const REWRITE_OP_ROW: &str =
+    "UPDATE ps_oplog SET op_id = ?2, row_type = ?3, row_id = ?4, data = ?5, hash = ?6 WHERE rowid = ?1";
 const UPDATED_ROW: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) VALUES (?1, ?2)";
 const CLEAR_UPDATED: &str = "INSERT OR IGNORE INTO ps_updated_rows (row_type, row_id) SELECT row_type, row_id FROM ps_oplog WHERE bucket = ?1 AND row_type IS NOT NULL AND row_id IS NOT NULL";
 const CLEAR_OPS: &str = "DELETE FROM ps_oplog WHERE bucket = ?1";
@@ -86,6 +103,56 @@ fn key_of(op: &OplogEntry<'_>) -> Option<String> {
     key.push('/');
     key.push_str(subkey);
     Some(key)
+}
+
+/// Supersedes the stored op `rowid` (the only one of its key) with the PUT `op` by
+/// rewriting the row, if that publishes the same data as the spec's delete-and-insert;
+/// returns whether it did.
+///
+/// Why: with random row ids over a large oplog, the delete and insert touch a random leaf of
+/// the table and of each of the three indexes, about 4 of the 6 pages a changed row dirties
+/// in an incremental sync; the rewrite leaves `ps_oplog_row` and `ps_oplog_key` alone (their
+/// columns do not change) and writes the table leaf in place. Measured on the benchmark's
+/// 100 checkpoints of 100 changes over 1M rows: 33 kB written per op instead of 51, 1.48x the
+/// reference's throughput instead of 1.03x.
+///
+/// The op keeps its rowid instead of getting a new, greatest one. The apply orders a row's
+/// ops by rowid only to break ties between equal op ids (the first wins), so the rewrite is
+/// refused when another op of the row has the new op id and a greater rowid (the caller also
+/// requires the line's op ids to increase, so no earlier op of the line can tie).
+fn rewrite_in_place(conn: &Connection, op: &OplogEntry<'_>, rowid: i64) -> Result<bool> {
+    let (Some(row_type), Some(row_id)) = (op.object_type.as_deref(), op.object_id.as_deref()) else {
+        return Ok(false);
+    };
+    let tie: bool = conn
+        .prepare_cached(TIE_AFTER)
+        .and_then(|mut s| s.query_row(params![row_type, row_id, op.op_id, rowid], |r| r.get(0)))
+        .sql_context(TIE_AFTER)?;
+    if tie {
+        return Ok(false);
+    }
+    let values = params![
+        rowid,
+        op.op_id,
+        row_type,
+        row_id,
+        op.data.as_deref(),
+        op.checksum.as_i32()
+    ];
+    let changed = conn
+        .prepare_cached(REWRITE_OP)
+        .and_then(|mut s| s.execute(values))
+        .sql_context(REWRITE_OP)?;
+    if changed == 0 {
+        exec(conn, REWRITE_OP_ROW, values)?;
+    }
+    Ok(true)
+}
+
+/// Whether ops may be rewritten in place ([`rewrite_in_place`]): in indexed mode (the tie
+/// check needs `ps_oplog_row`), for a line whose op ids increase.
+fn may_rewrite(bulk: bool, ops: &[OplogEntry<'_>]) -> bool {
+    !bulk && ops.windows(2).all(|w| w[0].op_id < w[1].op_id)
 }
 
 /// Checksum accumulators of a line (docs/protocol.md#storing-a-data-line).
@@ -236,6 +303,9 @@ enum KeyState {
     Gone,
     /// The PUT `index` (of `Batch::puts`) with this hash holds it.
     Put(usize, u32),
+    /// The table's row `rowid` (stored before the line, maybe rewritten in place by it) with
+    /// this hash holds it; a PUT may rewrite it (again).
+    InTable(i64, u32),
 }
 
 /// Where a line finds the ops stored before it with a given key.
@@ -303,6 +373,7 @@ fn batched(
     keys: &[Option<String>],
     max: i64,
     stored_before: bool,
+    in_place: bool,
     totals: &mut Totals,
 ) -> Result<()> {
     // Whether ops stored before this line (and not cleared since) may hold a key. At a key's
@@ -331,22 +402,44 @@ fn batched(
                     Some(key) => Some(match seen.entry(key) {
                         Entry::Occupied(e) => e.into_mut(),
                         Entry::Vacant(e) => {
+                            let mut state = KeyState::Gone;
                             if stored_before {
                                 let found = stored.find(conn, bucket, key)?;
-                                for &(rowid, _) in &found {
-                                    batch.delete(rowid)?;
+                                match found[..] {
+                                    [(rowid, hash)] if in_place && op.op == OpType::Put => {
+                                        // Superseded below, in place if it can be.
+                                        state = KeyState::InTable(rowid, hash);
+                                    }
+                                    _ => {
+                                        for &(rowid, _) in &found {
+                                            batch.delete(rowid)?;
+                                        }
+                                        recorded = totals.superseded(found.iter().map(|f| f.1));
+                                    }
                                 }
-                                recorded = totals.superseded(found.iter().map(|f| f.1));
                             }
-                            e.insert(KeyState::Gone)
+                            e.insert(state)
                         }
                     }),
                 };
                 let mut state = state;
                 if let Some(state) = state.as_deref_mut() {
-                    if let KeyState::Put(index, hash) = *state {
-                        batch.supersede_put(index)?;
-                        recorded = totals.superseded([hash]);
+                    match *state {
+                        KeyState::Put(index, hash) => {
+                            batch.supersede_put(index)?;
+                            recorded = totals.superseded([hash]);
+                        }
+                        KeyState::InTable(rowid, hash) => {
+                            if op.op == OpType::Put && in_place && rewrite_in_place(conn, op, rowid)? {
+                                totals.superseded([hash]);
+                                totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                                *state = KeyState::InTable(rowid, op.checksum.0);
+                                continue;
+                            }
+                            batch.delete(rowid)?;
+                            recorded = totals.superseded([hash]);
+                        }
+                        KeyState::Gone => {}
                     }
                     *state = KeyState::Gone;
                 }
@@ -376,28 +469,52 @@ fn batched(
     batch.flush()
 }
 
-/// The ops of a line one at a time, as the spec describes them. Used when rowids near
-/// `i64::MAX` make SQLite pick random ones, which batching cannot anticipate.
-fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &mut Totals) -> Result<()> {
+/// The ops of a line one at a time, as the spec describes them (with the rewrite in place,
+/// see [`rewrite_in_place`]). Used when rowids near `i64::MAX` make SQLite pick random ones,
+/// which batching cannot anticipate.
+fn one_by_one(
+    conn: &Connection,
+    bucket: i64,
+    ops: &[OplogEntry<'_>],
+    in_place: bool,
+    totals: &mut Totals,
+) -> Result<()> {
+    // Keys this line inserted a row for: those are superseded by delete and insert, as
+    // [`batched`] does with its pending inserts.
+    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
     for op in ops {
         let key = key_of(op);
         match op.op {
             OpType::Put | OpType::Remove => {
                 let mut recorded = false;
                 if let Some(key) = &key {
-                    let hashes: Vec<u32> = {
+                    let found: Vec<(i64, u32)> = {
                         let mut stmt = conn.prepare_cached(FIND_KEY).sql_context(FIND_KEY)?;
                         let mut rows = stmt.query(params![bucket, key]).sql_context(FIND_KEY)?;
-                        let mut hashes = Vec::new();
+                        let mut found = Vec::new();
                         while let Some(r) = rows.next().sql_context(FIND_KEY)? {
-                            hashes.push(r.get::<_, i64>(1).sql_context(FIND_KEY)? as u32);
+                            found.push((
+                                r.get::<_, i64>(0).sql_context(FIND_KEY)?,
+                                r.get::<_, i64>(1).sql_context(FIND_KEY)? as u32,
+                            ));
                         }
-                        hashes
+                        found
                     };
-                    if !hashes.is_empty() {
+                    if let [(rowid, hash)] = found[..] {
+                        if in_place
+                            && op.op == OpType::Put
+                            && !inserted.contains(key)
+                            && rewrite_in_place(conn, op, rowid)?
+                        {
+                            totals.superseded([hash]);
+                            totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                            continue;
+                        }
+                    }
+                    if !found.is_empty() {
                         exec(conn, DELETE_KEY, params![bucket, key])?;
                     }
-                    recorded = totals.superseded(hashes);
+                    recorded = totals.superseded(found.iter().map(|f| f.1));
                 }
                 if op.op == OpType::Remove {
                     totals.add = totals.add.wrapping_add(op.checksum.0);
@@ -421,11 +538,17 @@ fn one_by_one(conn: &Connection, bucket: i64, ops: &[OplogEntry<'_>], totals: &m
                             op.checksum.as_i32()
                         ],
                     )?;
+                    if let Some(key) = key {
+                        inserted.insert(key);
+                    }
                     totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
                 }
             }
             OpType::Move => totals.add = totals.add.wrapping_add(op.checksum.0),
-            OpType::Clear => clear(conn, bucket, op, totals)?,
+            OpType::Clear => {
+                clear(conn, bucket, op, totals)?;
+                inserted.clear();
+            }
         }
     }
     Ok(())
@@ -473,8 +596,9 @@ pub(super) fn insert_line_with(
         ..
     } = statements;
     let bulk = bulk::for_line(conn, bulk, max)?;
+    let in_place = may_rewrite(bulk.is_some(), &line.data);
     if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
-        one_by_one(conn, bucket, &line.data, &mut totals)?;
+        one_by_one(conn, bucket, &line.data, in_place, &mut totals)?;
     } else {
         let (mut stored, stored_before) = match bulk.as_deref() {
             None => (Stored::Index(find_key), stored_before),
@@ -494,6 +618,7 @@ pub(super) fn insert_line_with(
             &keys,
             max,
             stored_before,
+            in_place,
             &mut totals,
         )?;
     }
