@@ -1017,13 +1017,19 @@ fn ambiguous_key_supersede(enc: Enc) -> usize {
     s.start_null().unwrap();
     s.send(enc, cp(1, None, vec![bucket("a", 1, None, Some(1))]))
         .unwrap();
-    s.send(enc, data_line("a", json!([put_t(1, "a/b", "c", 1, r#"{"v":1}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("a", json!([put_t(1, "a/b", "c", 1, r#"{"v":1}"#)])),
+    )
+    .unwrap();
     has(&s.send(enc, complete(1)), "DidCompleteSync");
     s.send(enc, cp(2, None, vec![bucket("a", 1 + 2, None, Some(2))]))
         .unwrap();
-    s.send(enc, data_line("a", json!([put_t(2, "a", "b/c", 2, r#"{"v":2}"#)])))
-        .unwrap();
+    s.send(
+        enc,
+        data_line("a", json!([put_t(2, "a", "b/c", 2, r#"{"v":2}"#)])),
+    )
+    .unwrap();
     s.query("SELECT bucket, op_id, key, row_type, row_id, data FROM ps_oplog");
     has(&s.send(enc, complete(2)), "DidCompleteSync");
     s.query("SELECT type, id, data FROM ps_untyped ORDER BY type, id");

@@ -55,6 +55,15 @@ const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
 /// initial sync: `checkpoint_complete` 7.3 s of CPU and 6.0 kB read per op walking the
 /// index, 5.3 s and 2.4 kB sorting (which writes 0.25 kB per op to temporary files).
 const SCAN_OPS: &str = "SELECT row_type, row_id, op_id, bucket, data FROM ps_oplog NOT INDEXED WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id, rowid";
+/// [`SCAN_OPS`] without the data, which is then read by rowid for the one op of each group
+/// that is published ([`DATA_OF`]). The sorter then holds ~60 bytes per op instead of the
+/// whole op: used when the oplog fits in the page cache, where reading by rowid costs no I/O.
+/// Measured on a 100k-op initial sync: the sort with data held 25 MB more than the
+/// reference's apply at its peak.
+const SCAN_KEYS: &str = "SELECT row_type, row_id, op_id, bucket, rowid FROM ps_oplog NOT INDEXED WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id, rowid";
+const DATA_OF: &str = "SELECT data FROM ps_oplog WHERE rowid = ?1";
+/// Pages of the database and of the page cache (a negative `cache_size` is in KiB).
+const SIZES: &str = "SELECT (SELECT page_count FROM pragma_page_count), (SELECT page_size FROM pragma_page_size), (SELECT cache_size FROM pragma_cache_size)";
 const SCAN_UPDATED: &str = "SELECT row_type, row_id FROM ps_updated_rows ORDER BY row_type, row_id";
 const BUCKETS_FULL: &str = "SELECT id, last_applied_op FROM ps_buckets";
 const BUCKETS_PARTIAL: &str =
@@ -216,8 +225,10 @@ struct Group {
     row_id: String,
     /// Some op of the group is new.
     candidate: bool,
-    /// Greatest op id so far (considered ops only) and its data (`has_data`: not NULL).
-    best: Option<i64>,
+    /// Greatest op id so far (considered ops only) and its rowid.
+    best: Option<(i64, i64)>,
+    /// The best op's data (`has_data`: not NULL), when the scan reads data; otherwise
+    /// read by rowid when the group is published.
     data: String,
     has_data: bool,
 }
@@ -237,12 +248,34 @@ impl Group {
         self.has_data = false;
     }
 
-    /// Publishes the group if it is a candidate (or listed in `ps_updated_rows`).
-    fn finish(&self, updated: bool, sink: &mut RowSink<'_>) -> Result<()> {
+    /// Publishes the group if it is a candidate (or listed in `ps_updated_rows`);
+    /// `data_of` reads the best op's data when the scan did not.
+    fn finish(
+        &mut self,
+        updated: bool,
+        data_of: Option<&mut RawStatement>,
+        sink: &mut RowSink<'_>,
+    ) -> Result<()> {
         if self.candidate || updated {
             // `iif(max(op_id), data, NULL)`: no op, or a greatest op id of 0, is no data.
             let data = match self.best {
-                Some(op_id) if op_id != 0 && self.has_data => Some(self.data.as_str()),
+                Some((op_id, rowid)) if op_id != 0 => {
+                    if let Some(stmt) = data_of {
+                        let (data, has_data) = (&mut self.data, &mut self.has_data);
+                        data.clear();
+                        *has_data = false;
+                        stmt.query(
+                            |b| b.int(1, rowid),
+                            |row| {
+                                let d = row.text(0);
+                                *has_data = d.is_some();
+                                data.push_str(d.unwrap_or_default());
+                                Ok(())
+                            },
+                        )?;
+                    }
+                    self.has_data.then_some(self.data.as_str())
+                }
                 _ => None,
             };
             sink(&self.row_type, &self.row_id, data)?;
@@ -299,6 +332,26 @@ impl Updated<'_> {
 /// One ordered pass over all ops (`names`: JSON array of the buckets of a partial apply,
 /// whose ops alone count, and without `ps_updated_rows`).
 pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+    // Sorting only the keys pays when reading an op by rowid is a page-cache hit.
+    let (pages, page_size, cache): (i64, i64, i64) = conn
+        .prepare_cached(SIZES)
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .sql_context(SIZES)?;
+    let cache_pages = if cache < 0 {
+        cache.saturating_mul(-1024) / page_size.max(1)
+    } else {
+        cache
+    };
+    scan_sorted(conn, names, pages <= cache_pages, sink)
+}
+
+/// [`scan`], sorting the ops with their data or (`keys_only`) without.
+pub(super) fn scan_sorted(
+    conn: &Connection,
+    names: Option<&str>,
+    keys_only: bool,
+    sink: &mut RowSink<'_>,
+) -> Result<()> {
     let buckets = bucket_map(conn, names)?;
     let full = names.is_none();
 
@@ -311,9 +364,12 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
         next: None,
     };
     updated.advance()?;
-
+    let mut data_of = match keys_only {
+        true => Some(RawStatement::prepare(conn, DATA_OF.to_string())?),
+        false => None,
+    };
     // Our own statement: its rows are read in place, without rusqlite's per-value checks.
-    let mut stmt = RawStatement::prepare(conn, SCAN_OPS.to_string())?;
+    let mut stmt = RawStatement::prepare(conn, if keys_only { SCAN_KEYS } else { SCAN_OPS }.to_string())?;
     let mut group = Group::default();
     let mut in_group = false;
     stmt.query(
@@ -325,7 +381,7 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
             if !in_group || !group.is(row_type, row_id) {
                 if in_group {
                     let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
-                    group.finish(listed, sink)?;
+                    group.finish(listed, data_of.as_mut(), sink)?;
                 }
                 group.start(row_type, row_id);
                 in_group = true;
@@ -335,12 +391,16 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
             if full || last_applied.is_some() {
                 // Strictly greater: among equal op ids the first (in rowid order) wins, as
                 // with SQLite's max().
-                if group.best.is_none_or(|b| op_id > b) {
-                    group.best = Some(op_id);
-                    let data = row.text(4);
-                    group.has_data = data.is_some();
-                    group.data.clear();
-                    group.data.push_str(data.unwrap_or_default());
+                if group.best.is_none_or(|(b, _)| op_id > b) {
+                    if keys_only {
+                        group.best = Some((op_id, row.int(4)));
+                    } else {
+                        group.best = Some((op_id, 0));
+                        let data = row.text(4);
+                        group.has_data = data.is_some();
+                        group.data.clear();
+                        group.data.push_str(data.unwrap_or_default());
+                    }
                 }
             }
             if last_applied.is_some_and(|&applied| op_id > applied) {
@@ -351,7 +411,7 @@ pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_
     )?;
     if in_group {
         let listed = updated.drain_before(Some((&group.row_type, &group.row_id)), sink)?;
-        group.finish(listed, sink)?;
+        group.finish(listed, data_of.as_mut(), sink)?;
     }
     updated.drain_before(None, sink)?;
     Ok(())

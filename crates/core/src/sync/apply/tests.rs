@@ -3,7 +3,7 @@
 //! in rowid order wins), op id 0 (no data), PUTs without data, ops of buckets without a
 //! `ps_buckets` row, and `ps_updated_rows` entries with and without ops.
 
-use super::rows::{candidates, lookups, scan};
+use super::rows::{candidates, lookups, scan, scan_sorted};
 use crate::error::Result;
 use rusqlite::{params, Connection};
 
@@ -84,6 +84,10 @@ fn scan_and_query_publish_the_same_rows() {
             let a = collect(|sink| candidates(&conn, names, sink));
             let b = collect(|sink| scan(&conn, names, sink));
             assert_eq!(a, b, "scan, names {names:?}");
+            for keys_only in [false, true] {
+                let b = collect(|sink| scan_sorted(&conn, names, keys_only, sink));
+                assert_eq!(a, b, "scan (keys only: {keys_only}), names {names:?}");
+            }
             let c = collect(|sink| lookups(&conn, names, sink));
             assert_eq!(a, c, "lookups, names {names:?}");
             compared += a.len();
