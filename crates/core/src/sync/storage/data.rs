@@ -45,6 +45,9 @@ const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
 const INSERT_OP: &str = "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 /// Whether an op of row (?1, ?2) other than rowid ?4 has op id ?3 and a greater rowid.
 const TIE_AFTER: &str = "SELECT EXISTS (SELECT 1 FROM ps_oplog WHERE row_type = ?1 AND row_id = ?2 AND op_id = ?3 AND rowid > ?4)";
+/// The greatest op id stored, bucket by bucket through the `(bucket, op_id)` index.
+const MAX_STORED_OP: &str =
+    "SELECT ifnull(max((SELECT max(op_id) FROM ps_oplog WHERE bucket = b.id)), 0) FROM ps_buckets AS b";
 /// The new op of a key, written over the stored one of the same row (same bucket, key,
 /// row type and id). Naming the row columns in the SET would make SQLite rewrite their
 /// index entry even when the values stay the same.
@@ -120,14 +123,19 @@ fn key_of(op: &OplogEntry<'_>) -> Option<String> {
 /// ops by rowid only to break ties between equal op ids (the first wins), so the rewrite is
 /// refused when another op of the row has the new op id and a greater rowid (the caller also
 /// requires the line's op ids to increase, so no earlier op of the line can tie).
-fn rewrite_in_place(conn: &Connection, op: &OplogEntry<'_>, rowid: i64) -> Result<bool> {
+///
+/// `max_stored` is the greatest op id stored before the line: an op id above it cannot tie
+/// with a stored op, so the check (an index read) is skipped, as it is for every op of an
+/// ordinary incremental sync.
+fn rewrite_in_place(conn: &Connection, op: &OplogEntry<'_>, rowid: i64, max_stored: i64) -> Result<bool> {
     let (Some(row_type), Some(row_id)) = (op.object_type.as_deref(), op.object_id.as_deref()) else {
         return Ok(false);
     };
-    let tie: bool = conn
-        .prepare_cached(TIE_AFTER)
-        .and_then(|mut s| s.query_row(params![row_type, row_id, op.op_id, rowid], |r| r.get(0)))
-        .sql_context(TIE_AFTER)?;
+    let tie: bool = op.op_id <= max_stored
+        && conn
+            .prepare_cached(TIE_AFTER)
+            .and_then(|mut s| s.query_row(params![row_type, row_id, op.op_id, rowid], |r| r.get(0)))
+            .sql_context(TIE_AFTER)?;
     if tie {
         return Ok(false);
     }
@@ -150,9 +158,17 @@ fn rewrite_in_place(conn: &Connection, op: &OplogEntry<'_>, rowid: i64) -> Resul
 }
 
 /// Whether ops may be rewritten in place ([`rewrite_in_place`]): in indexed mode (the tie
-/// check needs `ps_oplog_row`), for a line whose op ids increase.
-fn may_rewrite(bulk: bool, ops: &[OplogEntry<'_>]) -> bool {
-    !bulk && ops.windows(2).all(|w| w[0].op_id < w[1].op_id)
+/// check needs `ps_oplog_row`), for a line whose op ids increase. If so, the greatest op id
+/// stored (of the buckets in `ps_buckets`, each one read from the end of its
+/// `(bucket, op_id)` range).
+fn may_rewrite(conn: &Connection, bulk: bool, ops: &[OplogEntry<'_>]) -> Result<Option<i64>> {
+    if bulk || !ops.windows(2).all(|w| w[0].op_id < w[1].op_id) {
+        return Ok(None);
+    }
+    conn.prepare_cached(MAX_STORED_OP)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .sql_context(MAX_STORED_OP)
+        .map(Some)
 }
 
 /// Checksum accumulators of a line (docs/protocol.md#storing-a-data-line).
@@ -373,7 +389,7 @@ fn batched(
     keys: &[Option<String>],
     max: i64,
     stored_before: bool,
-    in_place: bool,
+    in_place: Option<i64>,
     totals: &mut Totals,
 ) -> Result<()> {
     // Whether ops stored before this line (and not cleared since) may hold a key. At a key's
@@ -406,7 +422,7 @@ fn batched(
                             if stored_before {
                                 let found = stored.find(conn, bucket, key)?;
                                 match found[..] {
-                                    [(rowid, hash)] if in_place && op.op == OpType::Put => {
+                                    [(rowid, hash)] if in_place.is_some() && op.op == OpType::Put => {
                                         // Superseded below, in place if it can be.
                                         state = KeyState::InTable(rowid, hash);
                                     }
@@ -430,7 +446,13 @@ fn batched(
                             recorded = totals.superseded([hash]);
                         }
                         KeyState::InTable(rowid, hash) => {
-                            if op.op == OpType::Put && in_place && rewrite_in_place(conn, op, rowid)? {
+                            let rewritten = match in_place {
+                                Some(max_stored) if op.op == OpType::Put => {
+                                    rewrite_in_place(conn, op, rowid, max_stored)?
+                                }
+                                _ => false,
+                            };
+                            if rewritten {
                                 totals.superseded([hash]);
                                 totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
                                 *state = KeyState::InTable(rowid, op.checksum.0);
@@ -476,7 +498,7 @@ fn one_by_one(
     conn: &Connection,
     bucket: i64,
     ops: &[OplogEntry<'_>],
-    in_place: bool,
+    in_place: Option<i64>,
     totals: &mut Totals,
 ) -> Result<()> {
     // Keys this line inserted a row for: those are superseded by delete and insert, as
@@ -500,12 +522,12 @@ fn one_by_one(
                         }
                         found
                     };
-                    if let [(rowid, hash)] = found[..] {
-                        if in_place
-                            && op.op == OpType::Put
+                    if let ([(rowid, hash)], Some(max_stored)) = (&found[..], in_place) {
+                        if op.op == OpType::Put
                             && !inserted.contains(key)
-                            && rewrite_in_place(conn, op, rowid)?
+                            && rewrite_in_place(conn, op, *rowid, max_stored)?
                         {
+                            let hash = *hash;
                             totals.superseded([hash]);
                             totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
                             continue;
@@ -596,7 +618,7 @@ pub(super) fn insert_line_with(
         ..
     } = statements;
     let bulk = bulk::for_line(conn, bulk, max)?;
-    let in_place = may_rewrite(bulk.is_some(), &line.data);
+    let in_place = may_rewrite(conn, bulk.is_some(), &line.data)?;
     if one_at_a_time || max > i64::MAX - line.data.len() as i64 - 1 {
         one_by_one(conn, bucket, &line.data, in_place, &mut totals)?;
     } else {
