@@ -967,44 +967,27 @@ fn same_op_id_ties(enc: Enc) -> usize {
     s.send(enc, data_line("b", json!([put(2, "x", 2, r#"{"col":"b2"}"#)])))
         .unwrap();
     has(&s.send(enc, complete(2)), "DidCompleteSync");
+    // One round: op `op_id` for row x in both buckets (checksums `ca`, `cb`, bucket totals
+    // `ta`, `tb`), the lines sent in `order`.
+    let mut round = |op_id: i64, (ca, ta): (i64, i64), (cb, tb): (i64, i64), order: [&str; 2]| {
+        let buckets = vec![
+            bucket("a", ta, None, Some(op_id - 1)),
+            bucket("b", tb, None, Some(op_id - 1)),
+        ];
+        s.send(enc, cp(op_id, None, buckets)).unwrap();
+        for name in order {
+            let checksum = if name == "a" { ca } else { cb };
+            let data = format!(r#"{{"col":"{name}{op_id}"}}"#);
+            s.send(enc, data_line(name, json!([put(op_id, "x", checksum, &data)])))
+                .unwrap();
+        }
+        has(&s.send(enc, complete(op_id)), "DidCompleteSync");
+        s.query("SELECT id, data FROM ps_data__items");
+    };
     // Op 3 in both; b's line first: the reference stores b's op before a's, so b wins.
-    s.send(
-        enc,
-        cp(
-            3,
-            None,
-            vec![
-                bucket("a", 1 + 3, None, Some(2)),
-                bucket("b", 2 + 4, None, Some(2)),
-            ],
-        ),
-    )
-    .unwrap();
-    s.send(enc, data_line("b", json!([put(3, "x", 4, r#"{"col":"b3"}"#)])))
-        .unwrap();
-    s.send(enc, data_line("a", json!([put(3, "x", 3, r#"{"col":"a3"}"#)])))
-        .unwrap();
-    has(&s.send(enc, complete(3)), "DidCompleteSync");
-    s.query("SELECT id, data FROM ps_data__items");
+    round(3, (3, 1 + 3), (4, 2 + 4), ["b", "a"]);
     // Op 4 in both; a's line first: a wins.
-    s.send(
-        enc,
-        cp(
-            4,
-            None,
-            vec![
-                bucket("a", 4 + 5, None, Some(3)),
-                bucket("b", 6 + 6, None, Some(3)),
-            ],
-        ),
-    )
-    .unwrap();
-    s.send(enc, data_line("a", json!([put(4, "x", 5, r#"{"col":"a4"}"#)])))
-        .unwrap();
-    s.send(enc, data_line("b", json!([put(4, "x", 6, r#"{"col":"b4"}"#)])))
-        .unwrap();
-    has(&s.send(enc, complete(4)), "DidCompleteSync");
-    s.query("SELECT id, data FROM ps_data__items");
+    round(4, (5, 4 + 5), (6, 6 + 6), ["a", "b"]);
     s.query("SELECT bucket, op_id, data FROM ps_oplog ORDER BY row_type, row_id, op_id, rowid");
     s.cases
 }
