@@ -191,6 +191,13 @@ impl Totals {
         any && !self.is_empty
     }
 
+    /// Accounts for a stored op (hash `old`) rewritten in place by a PUT (hash `new`): the
+    /// supersede and the new op, as delete-and-insert would.
+    fn rewritten(&mut self, old: u32, new: u32) {
+        self.superseded([old]);
+        self.opsum = self.opsum.wrapping_add(new);
+    }
+
     fn clear(&mut self) {
         self.add = 0;
         self.opsum = 0;
@@ -453,8 +460,7 @@ fn batched(
                                 _ => false,
                             };
                             if rewritten {
-                                totals.superseded([hash]);
-                                totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                                totals.rewritten(hash, op.checksum.0);
                                 *state = KeyState::InTable(rowid, op.checksum.0);
                                 continue;
                             }
@@ -528,8 +534,7 @@ fn one_by_one(
                             && rewrite_in_place(conn, op, *rowid, max_stored)?
                         {
                             let hash = *hash;
-                            totals.superseded([hash]);
-                            totals.opsum = totals.opsum.wrapping_add(op.checksum.0);
+                            totals.rewritten(hash, op.checksum.0);
                             continue;
                         }
                     }
