@@ -10,8 +10,10 @@ use std::collections::HashMap;
 pub(crate) struct HotStatements {
     /// Multi-row inserts into `ps_oplog`.
     pub(crate) oplog: Option<MultiInsert>,
-    /// Stored ops of a bucket with a key.
+    /// Stored ops of a bucket with a key, through `(bucket, key)`.
     pub(crate) find_key: Option<RawStatement>,
+    /// The same through `(row_type, row_id)`, for keys that name their row.
+    pub(crate) find_row_key: Option<RawStatement>,
     /// Multi-row puts into `ps_data__<type>`, by type.
     pub(crate) data_puts: HashMap<String, MultiInsert>,
     /// Multi-row plain inserts into `ps_data__<type>` (tables that were empty), by type.

@@ -40,6 +40,10 @@ const LINE_START: &str =
 const MAX_ROWID: &str = "SELECT ifnull(max(rowid), 0) FROM ps_oplog";
 /// Stored ops of bucket ?1 with key ?2.
 const FIND_KEY: &str = "SELECT rowid, hash FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
+/// The same for a key naming row (?3, ?4), through the `(row_type, row_id)` index (the `+`
+/// keeps SQLite off the `(bucket, key)` one), see [`Stored::find`].
+const FIND_ROW_KEY: &str =
+    "SELECT rowid, hash FROM ps_oplog WHERE row_type = ?3 AND row_id = ?4 AND +bucket = ?1 AND +key = ?2";
 const DELETE_ROWIDS: &str = "DELETE FROM ps_oplog WHERE rowid IN (SELECT value FROM json_each(?1))";
 const DELETE_KEY: &str = "DELETE FROM ps_oplog WHERE bucket = ?1 AND key = ?2";
 const INSERT_OP: &str = "INSERT INTO ps_oplog (bucket, op_id, key, row_type, row_id, data, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -97,15 +101,37 @@ fn max_rowid(conn: &Connection) -> Result<i64> {
 
 /// The supersede key of an op: `type/id/subkey` (`null` without subkey), if it has a row.
 fn key_of(op: &OplogEntry<'_>) -> Option<String> {
-    let (t, id) = (op.object_type.as_deref()?, op.object_id.as_deref()?);
-    let subkey = op.subkey.as_deref().unwrap_or("null");
-    let mut key = String::with_capacity(t.len() + id.len() + subkey.len() + 2);
-    key.push_str(t);
-    key.push('/');
-    key.push_str(id);
-    key.push('/');
-    key.push_str(subkey);
-    Some(key)
+    let mut key = String::new();
+    push_key(&mut key, op).then_some(key)
+}
+
+/// Appends the supersede key of `op` to `buf`; returns whether it has one.
+fn push_key(buf: &mut String, op: &OplogEntry<'_>) -> bool {
+    let (Some(t), Some(id)) = (op.object_type.as_deref(), op.object_id.as_deref()) else {
+        return false;
+    };
+    buf.push_str(t);
+    buf.push('/');
+    buf.push_str(id);
+    buf.push('/');
+    buf.push_str(op.subkey.as_deref().unwrap_or("null"));
+    true
+}
+
+/// The supersede keys of a line's ops, in one buffer. One allocation per line rather than
+/// per op: measured on the benchmark's 1M-op initial sync, the per-op `String`s were 4% of
+/// the time (in `malloc`).
+fn line_keys<'b>(buf: &'b mut String, ops: &[OplogEntry<'_>]) -> Vec<Option<&'b str>> {
+    buf.clear();
+    let ends: Vec<Option<(usize, usize)>> = ops
+        .iter()
+        .map(|op| {
+            let start = buf.len();
+            push_key(buf, op).then_some((start, buf.len()))
+        })
+        .collect();
+    let buf: &'b str = buf;
+    ends.into_iter().map(|e| e.map(|(a, b)| &buf[a..b])).collect()
 }
 
 /// Supersedes the stored op `rowid` (the only one of its key) with the PUT `op` by
@@ -216,7 +242,7 @@ struct Batch<'l, 'a> {
     /// The multi-row insert into `ps_oplog`.
     oplog: &'l mut MultiInsert,
     ops: &'l [OplogEntry<'a>],
-    keys: &'l [Option<String>],
+    keys: &'l [Option<&'l str>],
     bucket: i64,
     /// Greatest rowid in the table (pending writes excluded).
     max: i64,
@@ -261,7 +287,7 @@ impl Batch<'_, '_> {
             }
             let i = pending[r].0;
             let op = &ops[i];
-            let key = keys[i].as_deref();
+            let key = keys[i];
             match k {
                 0 => ValueRef::Integer(op.op_id),
                 1 => text(key),
@@ -333,30 +359,56 @@ enum KeyState {
 
 /// Where a line finds the ops stored before it with a given key.
 enum Stored<'s, 'k> {
-    /// One lookup per key through the `(bucket, key)` index.
-    Index(&'s mut Option<RawStatement>),
+    /// One lookup per key through an index: `(bucket, key)`, or `(row_type, row_id)` for a
+    /// key that names its row.
+    Index {
+        by_key: &'s mut Option<RawStatement>,
+        by_row: &'s mut Option<RawStatement>,
+    },
     /// Looked up up front for all keys of the line (bulk mode, see [`super::bulk`]); keys
     /// absent have none.
     Found(HashMap<&'k str, Vec<(i64, u32)>>),
 }
 
+/// The row a key names, if every op with that key is of that row: a key `type/id/subkey`
+/// with no `/` inside its parts (exactly two `/`) splits one way only, and stored ops get
+/// their row from the same type and id as their key.
+fn row_of_key(key: &str) -> Option<(&str, &str)> {
+    let (row_type, rest) = key.split_once('/')?;
+    let (row_id, subkey) = rest.split_once('/')?;
+    (!subkey.contains('/')).then_some((row_type, row_id))
+}
+
 impl Stored<'_, '_> {
     /// Stored ops of `bucket` with `key`: (rowid, hash), in rowid order.
+    ///
+    /// A key naming its row is looked up through `(row_type, row_id)` rather than
+    /// `(bucket, key)`: the apply reads that index leaf for the same row right after, so it is
+    /// then in the page cache, and in an incremental sync (where supersedes rewrite in place)
+    /// the key index is not read at all. Measured on the benchmark's 100 checkpoints × 100
+    /// changed rows over 1M rows: one page read less per changed row.
     fn find(&mut self, conn: &Connection, bucket: i64, key: &str) -> Result<Vec<(i64, u32)>> {
-        let stmt = match self {
+        let (slot, sql, row) = match self {
             Stored::Found(found) => return Ok(found.remove(key).unwrap_or_default()),
-            Stored::Index(stmt) => stmt,
+            Stored::Index { by_key, by_row } => match row_of_key(key) {
+                Some(row) => (by_row, FIND_ROW_KEY, Some(row)),
+                None => (by_key, FIND_KEY, None),
+            },
         };
         // One statement per key: cheaper than one JSON-driven lookup of all keys of the line.
-        let stmt = match stmt {
+        let stmt = match slot {
             Some(stmt) => stmt,
-            slot => slot.insert(RawStatement::prepare(conn, FIND_KEY.to_string())?),
+            slot => slot.insert(RawStatement::prepare(conn, sql.to_string())?),
         };
         let mut found = Vec::new();
         stmt.query(
             |b| {
                 b.int(1, bucket);
                 b.text(2, Some(key));
+                if let Some((row_type, row_id)) = row {
+                    b.text(3, Some(row_type));
+                    b.text(4, Some(row_id));
+                }
             },
             |row| {
                 found.push((row.int(0), row.int(1) as u32));
@@ -393,7 +445,7 @@ fn batched(
     stored: &mut Stored<'_, '_>,
     bucket: i64,
     ops: &[OplogEntry<'_>],
-    keys: &[Option<String>],
+    keys: &[Option<&str>],
     max: i64,
     stored_before: bool,
     in_place: Option<i64>,
@@ -420,7 +472,7 @@ fn batched(
         match op.op {
             OpType::Put | OpType::Remove => {
                 let mut recorded = false;
-                let state = match keys[i].as_deref() {
+                let state = match keys[i] {
                     None => None,
                     Some(key) => Some(match seen.entry(key) {
                         Entry::Occupied(e) => e.into_mut(),
@@ -615,10 +667,12 @@ pub(super) fn insert_line_with(
         opsum: 0,
         is_empty: last_applied == 0,
     };
-    let keys: Vec<Option<String>> = line.data.iter().map(key_of).collect();
+    let mut key_text = String::new();
+    let keys = line_keys(&mut key_text, &line.data);
     let HotStatements {
         oplog,
         find_key,
+        find_row_key,
         bulk,
         ..
     } = statements;
@@ -628,10 +682,16 @@ pub(super) fn insert_line_with(
         one_by_one(conn, bucket, &line.data, in_place, &mut totals)?;
     } else {
         let (mut stored, stored_before) = match bulk.as_deref() {
-            None => (Stored::Index(find_key), stored_before),
+            None => (
+                Stored::Index {
+                    by_key: find_key,
+                    by_row: find_row_key,
+                },
+                stored_before,
+            ),
             Some(_) if !stored_before => (Stored::Found(HashMap::new()), false),
             Some(set) => {
-                let found = set.stored(conn, bucket, keys.iter().flatten().map(String::as_str))?;
+                let found = set.stored(conn, bucket, keys.iter().flatten().copied())?;
                 let any = !found.is_empty();
                 (Stored::Found(found), any)
             }
@@ -650,7 +710,7 @@ pub(super) fn insert_line_with(
         )?;
     }
     if let Some(set) = bulk {
-        set.add(bucket, keys.iter().flatten().map(String::as_str));
+        set.add(bucket, keys.iter().flatten().copied());
     }
     exec(
         conn,

@@ -268,9 +268,15 @@ fn batched_lines_match(indexed: bool) {
                 let row = format!("r{}", below(10));
                 let checksum = below(1 << 32);
                 match below(100) {
-                    0..=59 => {
+                    0..=54 => {
                         let subkey = if below(5) == 0 { r#","subkey":"s""# } else { "" };
                         format!(r#"{{"op_id":"{op_id}","op":"PUT","object_type":"items","object_id":"{row}","checksum":{checksum},"data":"{{}}"{subkey}}}"#)
+                    }
+                    // Keys with a `/` inside a part: the same key `a/b/c/d` for three rows
+                    // (looked up through the key index, not the row index).
+                    55..=59 => {
+                        let (t, id, subkey) = [("a", "b", "c/d"), ("a", "b/c", "d"), ("a/b", "c", "d")][below(3) as usize];
+                        format!(r#"{{"op_id":"{op_id}","op":"PUT","object_type":"{t}","object_id":"{id}","subkey":"{subkey}","checksum":{checksum},"data":"{{}}"}}"#)
                     }
                     60..=84 => format!(r#"{{"op_id":"{op_id}","op":"REMOVE","object_type":"items","object_id":"{row}","checksum":{checksum}}}"#),
                     85..=89 => format!(r#"{{"op_id":"{op_id}","op":"PUT","checksum":{checksum},"data":null}}"#),
