@@ -197,15 +197,30 @@ fn settle(conn: &Connection) -> anyhow::Result<()> {
 }
 
 /// CPU time spent per call kind, in order of first appearance.
-type Breakdown = Vec<(String, Duration, usize)>;
+type Breakdown = Vec<Spent>;
 
-fn add(breakdown: &mut Breakdown, kind: &str, d: Duration) {
-    match breakdown.iter_mut().find(|(k, _, _)| k == kind) {
+/// The CPU time of one kind of call: its own work and, for calls run in a transaction of
+/// their own, apart, that of their COMMITs.
+struct Spent {
+    kind: String,
+    own: Duration,
+    commit: Option<Duration>,
+    calls: usize,
+}
+
+fn add(breakdown: &mut Breakdown, kind: &str, own: Duration, commit: Option<Duration>) {
+    match breakdown.iter_mut().find(|e| e.kind == kind) {
         Some(e) => {
-            e.1 += d;
-            e.2 += 1;
+            e.own += own;
+            e.commit = e.commit.zip(commit).map(|(a, b)| a + b).or(commit);
+            e.calls += 1;
         }
-        None => breakdown.push((kind.to_string(), d, 1)),
+        None => breakdown.push(Spent {
+            kind: kind.to_string(),
+            own,
+            commit,
+            calls: 1,
+        }),
     }
 }
 
@@ -279,8 +294,7 @@ fn run(
                     let t = thread_cpu_time();
                     let commit = measured_call(&conn, c)?;
                     let d = thread_cpu_time() - t;
-                    add(breakdown, &c.kind, d - commit);
-                    add(breakdown, &format!("{} (its COMMIT)", c.kind), commit);
+                    add(breakdown, &c.kind, d - commit, Some(commit));
                 }
                 let t = thread_cpu_time();
                 settle(&conn)?;
@@ -288,6 +302,7 @@ fn run(
                     breakdown,
                     "final WAL checkpoint and truncation",
                     thread_cpu_time() - t,
+                    None,
                 );
                 Ok(())
             })
@@ -463,14 +478,30 @@ fn main() -> anyhow::Result<()> {
         println!("| --- | --- | ---: | ---: | ---: |");
         for (name, ours, theirs) in &breakdowns {
             let kinds = if ours.is_empty() { theirs } else { ours };
-            for (kind, _, n) in kinds {
-                let secs = |b: &Breakdown| {
+            for Spent {
+                kind, commit, calls, ..
+            } in kinds
+            {
+                let secs = |b: &Breakdown, part: fn(&Spent) -> Option<Duration>| {
                     b.iter()
-                        .find(|(k, _, _)| k == kind)
-                        .map(|(_, d, _)| format!("{:.3}", d.as_secs_f64()))
+                        .find(|e| e.kind == *kind)
+                        .and_then(part)
+                        .map(|d| format!("{:.3}", d.as_secs_f64()))
                         .unwrap_or_else(|| "-".into())
                 };
-                println!("| {name} | {kind} | {n} | {} | {} |", secs(ours), secs(theirs));
+                let (own, its_commit) = (|e: &Spent| Some(e.own), |e: &Spent| e.commit);
+                println!(
+                    "| {name} | {kind} | {calls} | {} | {} |",
+                    secs(ours, own),
+                    secs(theirs, own)
+                );
+                if commit.is_some() {
+                    println!(
+                        "| {name} | {kind} (its COMMIT) | {calls} | {} | {} |",
+                        secs(ours, its_commit),
+                        secs(theirs, its_commit)
+                    );
+                }
             }
         }
     }
