@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, integration tests, differential tests against the reference
-# extension (core 0.5.4, built from crates.io by scripts/build-reference.sh), and the loadable
-# library's tests, then the Rust SDK integration test (crates/sdk-test, a workspace of its own,
+# extension (core 0.5.4, built from crates.io by scripts/build-reference.sh), the loadable
+# library's tests and the benchmark's (its floors), then the Rust SDK integration test (crates/sdk-test, a workspace of its own,
 # through scripts/test-sdk.sh; POWERSYNC_SKIP_SDK_TEST=1 leaves it out of a quick local run).
 # Arguments go to the workspace's `cargo test`.
 #
@@ -23,6 +23,8 @@ cargo build --locked --release -p powersync-static
 rm -f target/differential-cases.txt
 status=0
 cargo test --locked --release --no-fail-fast "$@" 2>&1 | tee target/test-output.txt || status=$?
+# The benchmark is not a default member; its unit tests check the floors it measures.
+cargo test --locked --release --no-fail-fast -p powersync-bench 2>&1 | tee -a target/test-output.txt || status=$?
 echo
 echo "== differential suites (ours vs the reference, same inputs; live or from transcripts) =="
 touch target/differential-cases.txt
