@@ -61,6 +61,10 @@ struct Args {
     /// final page count.
     #[arg(long)]
     marks: bool,
+    /// Also measure the layout floor without some of `ps_oplog`'s indexes (rows and ops only;
+    /// with `(bucket, op_id)`; with `(row_type, row_id)` too), to show what each index costs.
+    #[arg(long)]
+    floor_parts: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,8 +81,23 @@ enum Impl<'a> {
     Plain,
     /// Plain SQLite writing the rows of an initial sync into the reference's tables, in one
     /// transaction, the cheapest way SQLite offers: the least any implementation keeping
-    /// that layout (and its row order) has to do.
-    Layout,
+    /// that layout (and its row order) has to do. With fewer than all of `ps_oplog`'s
+    /// indexes, the least a layout without the others would cost.
+    Layout(Parts),
+}
+
+/// How much of the reference's layout a layout floor writes: each rows twice (as an op and
+/// as a row), then `ps_oplog`'s indexes one by one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parts {
+    /// `ps_oplog` without any index, and `ps_data__items`.
+    Copies,
+    /// With `ps_oplog_opid (bucket, op_id)`.
+    OpIndex,
+    /// With `ps_oplog_row (row_type, row_id)` too.
+    RowIndex,
+    /// With `ps_oplog_key (bucket, key)` too: the reference's layout.
+    All,
 }
 
 impl Impl<'_> {
@@ -87,7 +106,10 @@ impl Impl<'_> {
             Impl::Ours => "ours",
             Impl::Reference(_) => "reference",
             Impl::Plain => "plain SQLite",
-            Impl::Layout => "layout floor",
+            Impl::Layout(Parts::All) => "layout floor",
+            Impl::Layout(Parts::RowIndex) => "layout floor without (bucket, key)",
+            Impl::Layout(Parts::OpIndex) => "layout floor with (bucket, op_id) only",
+            Impl::Layout(Parts::Copies) => "layout floor without indexes",
         }
     }
 }
@@ -113,9 +135,9 @@ fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
             conn.execute_batch("CREATE TABLE items(id TEXT PRIMARY KEY NOT NULL, data TEXT)")?;
             return Ok(conn);
         }
-        Impl::Layout => {
+        Impl::Layout(parts) => {
             conn.execute_batch(PRAGMAS)?;
-            conn.execute_batch(LAYOUT)?;
+            conn.execute_batch(&layout(parts))?;
             return Ok(conn);
         }
     }
@@ -128,9 +150,10 @@ fn open(which: Impl<'_>, dir: &Path) -> anyhow::Result<Connection> {
 }
 
 /// The tables an initial sync fills, as the reference creates them (schema version 5 for
-/// `ps_oplog`; a schema's table for `ps_data__items`), without the two indexes
-/// [`LAYOUT_FILL`] builds at the end.
-const LAYOUT: &str = "CREATE TABLE ps_oplog(bucket INTEGER NOT NULL, op_id INTEGER NOT NULL, row_type TEXT, row_id TEXT, key TEXT, data TEXT, hash INTEGER NOT NULL) STRICT; CREATE INDEX ps_oplog_opid ON ps_oplog (bucket, op_id); CREATE TABLE ps_data__items(id TEXT PRIMARY KEY NOT NULL, data TEXT);";
+/// `ps_oplog`; a schema's table for `ps_data__items`).
+const LAYOUT_TABLES: &str = "CREATE TABLE ps_oplog(bucket INTEGER NOT NULL, op_id INTEGER NOT NULL, row_type TEXT, row_id TEXT, key TEXT, data TEXT, hash INTEGER NOT NULL) STRICT; CREATE TABLE ps_data__items(id TEXT PRIMARY KEY NOT NULL, data TEXT);";
+/// The index the ops are appended to (op ids grow).
+const OP_INDEX: &str = "CREATE INDEX ps_oplog_opid ON ps_oplog (bucket, op_id);";
 
 /// After the ops are in `ps_oplog`: the rows published in the reference's order (which gives
 /// `ps_data__items` its rowids), then `ps_oplog`'s two other indexes, each built by one sort.
@@ -138,7 +161,29 @@ const LAYOUT: &str = "CREATE TABLE ps_oplog(bucket INTEGER NOT NULL, op_id INTEG
 /// floor built the indexes first; the publish then walked `ps_oplog_row` and read every op
 /// from a random table page (5.7 kB read per op instead of 2.2 on the 1M-op sync), up to a
 /// second slower than this order, which made our time look lower against the floor than it is.
-const LAYOUT_FILL: &str = "INSERT INTO ps_data__items (id, data) SELECT row_id, data FROM ps_oplog ORDER BY row_type, row_id, rowid; CREATE INDEX ps_oplog_row ON ps_oplog (row_type, row_id); CREATE INDEX ps_oplog_key ON ps_oplog (bucket, key);";
+const PUBLISH: &str = "INSERT INTO ps_data__items (id, data) SELECT row_id, data FROM ps_oplog ORDER BY row_type, row_id, rowid;";
+const ROW_INDEX: &str = "CREATE INDEX ps_oplog_row ON ps_oplog (row_type, row_id);";
+const KEY_INDEX: &str = "CREATE INDEX ps_oplog_key ON ps_oplog (bucket, key);";
+
+/// The partial layout floors of `--floor-parts`, from the least to the most.
+const PARTS: [Parts; 3] = [Parts::Copies, Parts::OpIndex, Parts::RowIndex];
+
+/// The tables of a layout floor, before the ops are inserted.
+fn layout(parts: Parts) -> String {
+    match parts {
+        Parts::Copies => LAYOUT_TABLES.to_string(),
+        _ => format!("{LAYOUT_TABLES} {OP_INDEX}"),
+    }
+}
+
+/// What a layout floor does after inserting the ops (see [`PUBLISH`]).
+fn layout_fill(parts: Parts) -> String {
+    match parts {
+        Parts::Copies | Parts::OpIndex => PUBLISH.to_string(),
+        Parts::RowIndex => format!("{PUBLISH} {ROW_INDEX}"),
+        Parts::All => format!("{PUBLISH} {ROW_INDEX} {KEY_INDEX}"),
+    }
+}
 
 /// A measured call: a function of its own, so that profilers can single out the measured
 /// part (e.g. `valgrind --tool=callgrind --toggle-collect=*measured_call*`).
@@ -255,7 +300,7 @@ fn run(
                 settle(&conn)
             })
         }
-        Impl::Layout => {
+        Impl::Layout(parts) => {
             let rows = w.floor.as_ref().context("no layout floor for this workload")?;
             measure(|| -> anyhow::Result<()> {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -267,7 +312,7 @@ fn run(
                         stmt.execute(rusqlite::params![bucket, i as i64 + 1, id, key, data])?;
                     }
                 }
-                conn.execute_batch(LAYOUT_FILL)?;
+                conn.execute_batch(&layout_fill(parts))?;
                 conn.execute_batch("COMMIT")?;
                 settle(&conn)
             })
@@ -410,9 +455,11 @@ fn main() -> anyhow::Result<()> {
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut summary = Vec::new();
     let mut breakdowns = Vec::new();
+    let mut layers = Vec::new();
     for w in &workloads {
         let (mut b_theirs, mut b_ours, mut b_floor) = (Breakdown::new(), Breakdown::new(), Breakdown::new());
         let (mut theirs, mut ours, mut plain, mut layout) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut parts = [Vec::new(), Vec::new(), Vec::new()];
         for _ in 0..args.repeat.max(1) {
             if args.only != Some(Only::Ours) {
                 theirs.push(run(
@@ -428,7 +475,13 @@ fn main() -> anyhow::Result<()> {
             }
             if w.floor.is_some() && args.only.is_none() {
                 plain.push(run(Impl::Plain, w, &dir, &mut b_floor, args.marks)?);
-                layout.push(run(Impl::Layout, w, &dir, &mut b_floor, args.marks)?);
+                layout.push(run(Impl::Layout(Parts::All), w, &dir, &mut b_floor, args.marks)?);
+                if args.floor_parts {
+                    for (i, part) in PARTS.iter().enumerate() {
+                        let cost = run(Impl::Layout(*part), w, &dir, &mut b_floor, args.marks)?;
+                        parts[i].push(cost);
+                    }
+                }
             }
         }
         let (o, t, p, l) = (
@@ -441,6 +494,13 @@ fn main() -> anyhow::Result<()> {
         row(w, "reference", t);
         row(w, "plain SQLite", p);
         row(w, "layout floor", l);
+        let parts: Vec<Option<Cost>> = parts.iter_mut().map(|runs| median(runs)).collect();
+        for (part, cost) in PARTS.iter().zip(&parts) {
+            row(w, Impl::Layout(*part).label(), *cost);
+        }
+        if args.floor_parts && p.is_some() {
+            layers.push((w.name.clone(), p, parts, l, o));
+        }
         summary.push((w.name.clone(), o, t, p, l));
         breakdowns.push((w.name.clone(), b_ours, b_theirs));
     }
@@ -475,6 +535,28 @@ fn main() -> anyhow::Result<()> {
     }
     println!();
     println!("throughput: reference time / ours (higher is better); bytes, fsyncs, memory: ours / reference (lower is better); vs plain SQLite: ours / plain SQLite writing the rows into one table; vs layout floor: ours / plain SQLite writing them into the reference's tables (ps_oplog with its indexes, then ps_data__items), each in one transaction");
+
+    if !layers.is_empty() {
+        println!();
+        println!("| workload | rows and ops, no index | with (bucket, op_id) | with (row_type, row_id) too | with (bucket, key) too = layout floor | ours |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (name, plain, parts, layout, ours) in &layers {
+            let vs = |c: &Option<Cost>| match (c, plain) {
+                (Some(c), Some(p)) => format!("{:.2}x", c.wall.as_secs_f64() / p.wall.as_secs_f64()),
+                _ => "-".into(),
+            };
+            println!(
+                "| {name} | {} | {} | {} | {} | {} |",
+                vs(&parts[0]),
+                vs(&parts[1]),
+                vs(&parts[2]),
+                vs(layout),
+                vs(ours)
+            );
+        }
+        println!();
+        println!("time / plain SQLite's: what each part of the reference's layout adds to storing every row twice (as an op and as a row), each floor in one transaction the cheapest way");
+    }
 
     if args.breakdown {
         println!();
@@ -515,7 +597,7 @@ fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{LAYOUT, LAYOUT_FILL};
+    use super::{layout, layout_fill, Parts};
     use rusqlite::Connection;
 
     fn strings(conn: &Connection, sql: &str, column: usize) -> Vec<String> {
@@ -533,33 +615,41 @@ mod tests {
     #[test]
     fn layout_floor_publishes_rows_by_one_sort_of_the_table() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(LAYOUT).unwrap();
-        let first = LAYOUT_FILL.split(';').next().unwrap();
+        conn.execute_batch(&layout(Parts::All)).unwrap();
+        let fill = layout_fill(Parts::All);
+        let first = fill.split(';').next().unwrap();
         let plan = strings(&conn, &format!("EXPLAIN QUERY PLAN {first}"), 3);
         assert_eq!(plan, ["SCAN ps_oplog", "USE TEMP B-TREE FOR ORDER BY"]);
     }
 
-    /// The floor ends with the reference's tables: rows in id order (their rowids), and
-    /// `ps_oplog` under its three indexes.
+    /// Each floor ends with its tables: rows in id order (the reference's rowids), and
+    /// `ps_oplog` under the indexes of its part of the layout (the full floor: all three).
     #[test]
-    fn layout_floor_ends_with_the_references_tables() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(LAYOUT).unwrap();
-        for (op, id) in ["c", "a", "b"].iter().enumerate() {
-            conn.execute(
-                "INSERT INTO ps_oplog (bucket, op_id, row_type, row_id, key, data, hash) VALUES (1, ?1, 'items', ?2, 'items/' || ?2, '{}', 0)",
-                rusqlite::params![op as i64 + 1, id],
-            )
-            .unwrap();
+    fn layout_floors_end_with_their_tables() {
+        for (parts, expected) in [
+            (Parts::Copies, &[][..]),
+            (Parts::OpIndex, &["ps_oplog_opid"][..]),
+            (Parts::RowIndex, &["ps_oplog_opid", "ps_oplog_row"][..]),
+            (Parts::All, &["ps_oplog_key", "ps_oplog_opid", "ps_oplog_row"][..]),
+        ] {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch(&layout(parts)).unwrap();
+            for (op, id) in ["c", "a", "b"].iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO ps_oplog (bucket, op_id, row_type, row_id, key, data, hash) VALUES (1, ?1, 'items', ?2, 'items/' || ?2, '{}', 0)",
+                    rusqlite::params![op as i64 + 1, id],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(&layout_fill(parts)).unwrap();
+            let ids = strings(&conn, "SELECT id FROM ps_data__items ORDER BY rowid", 0);
+            assert_eq!(ids, ["a", "b", "c"], "{parts:?}");
+            let indexes = strings(
+                &conn,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ps_oplog' ORDER BY name",
+                0,
+            );
+            assert_eq!(indexes, expected, "{parts:?}");
         }
-        conn.execute_batch(LAYOUT_FILL).unwrap();
-        let ids = strings(&conn, "SELECT id FROM ps_data__items ORDER BY rowid", 0);
-        assert_eq!(ids, ["a", "b", "c"]);
-        let indexes = strings(
-            &conn,
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ps_oplog' ORDER BY name",
-            0,
-        );
-        assert_eq!(indexes, ["ps_oplog_key", "ps_oplog_opid", "ps_oplog_row"]);
     }
 }
