@@ -86,7 +86,7 @@ enum Impl<'a> {
     Layout(Parts),
 }
 
-/// How much of the reference's layout a layout floor writes: each rows twice (as an op and
+/// How much of the reference's layout a layout floor writes: each row twice (as an op and
 /// as a row), then `ps_oplog`'s indexes one by one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Parts {
@@ -534,7 +534,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!();
-    println!("throughput: reference time / ours (higher is better); bytes, fsyncs, memory: ours / reference (lower is better); vs plain SQLite: ours / plain SQLite writing the rows into one table; vs layout floor: ours / plain SQLite writing them into the reference's tables (ps_oplog with its indexes, then ps_data__items), each in one transaction");
+    println!("throughput: reference time / ours (higher is better); bytes, fsyncs, memory: ours / reference (lower is better); vs plain SQLite: ours / plain SQLite writing the rows into one table; vs layout floor: ours / plain SQLite writing them into the reference's tables (the ops into ps_oplog and its (bucket, op_id) index, the rows into ps_data__items by one sort, then ps_oplog's two other indexes), each in one transaction");
 
     if !layers.is_empty() {
         println!();
