@@ -261,7 +261,10 @@ fn add(breakdown: &mut Breakdown, kind: &str, own: Duration, commit: Option<Dura
     match breakdown.iter_mut().find(|e| e.kind == kind) {
         Some(e) => {
             e.own += own;
-            e.commit = e.commit.zip(commit).map(|(a, b)| a + b).or(commit);
+            e.commit = match (e.commit, commit) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
             e.calls += 1;
         }
         None => breakdown.push(Spent {
@@ -455,11 +458,10 @@ fn main() -> anyhow::Result<()> {
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut summary = Vec::new();
     let mut breakdowns = Vec::new();
-    let mut layers = Vec::new();
     for w in &workloads {
         let (mut b_theirs, mut b_ours, mut b_floor) = (Breakdown::new(), Breakdown::new(), Breakdown::new());
         let (mut theirs, mut ours, mut plain, mut layout) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut parts = [Vec::new(), Vec::new(), Vec::new()];
+        let mut parts = PARTS.map(|_| Vec::new());
         for _ in 0..args.repeat.max(1) {
             if args.only != Some(Only::Ours) {
                 theirs.push(run(
@@ -494,21 +496,18 @@ fn main() -> anyhow::Result<()> {
         row(w, "reference", t);
         row(w, "plain SQLite", p);
         row(w, "layout floor", l);
-        let parts: Vec<Option<Cost>> = parts.iter_mut().map(|runs| median(runs)).collect();
-        for (part, cost) in PARTS.iter().zip(&parts) {
-            row(w, Impl::Layout(*part).label(), *cost);
+        let parts = parts.map(|mut runs| median(&mut runs));
+        for (part, cost) in PARTS.iter().zip(parts) {
+            row(w, Impl::Layout(*part).label(), cost);
         }
-        if args.floor_parts && p.is_some() {
-            layers.push((w.name.clone(), p, parts, l, o));
-        }
-        summary.push((w.name.clone(), o, t, p, l));
+        summary.push((w.name.clone(), o, t, p, l, parts));
         breakdowns.push((w.name.clone(), b_ours, b_theirs));
     }
 
     println!();
     println!("| workload | throughput vs reference | CPU vs reference | bytes written vs reference | fsyncs vs reference | peak memory vs reference | time vs plain SQLite | time vs layout floor |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (name, o, t, p, l) in &summary {
+    for (name, o, t, p, l, _) in &summary {
         let ratio = |f: fn(&Cost) -> f64, a: &Option<Cost>, b: &Option<Cost>| match (a, b) {
             (Some(a), Some(b)) if f(a) > 0.0 => format!("{:.2}x", f(b) / f(a)),
             (Some(_), Some(_)) => "0 (ours)".into(),
@@ -536,11 +535,11 @@ fn main() -> anyhow::Result<()> {
     println!();
     println!("throughput: reference time / ours (higher is better); bytes, fsyncs, memory: ours / reference (lower is better); vs plain SQLite: ours / plain SQLite writing the rows into one table; vs layout floor: ours / plain SQLite writing them into the reference's tables (the ops into ps_oplog and its (bucket, op_id) index, the rows into ps_data__items by one sort, then ps_oplog's two other indexes), each in one transaction");
 
-    if !layers.is_empty() {
+    if args.floor_parts && summary.iter().any(|(.., p, _, _)| p.is_some()) {
         println!();
         println!("| workload | rows and ops, no index | with (bucket, op_id) | with (row_type, row_id) too | with (bucket, key) too = layout floor | ours |");
         println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-        for (name, plain, parts, layout, ours) in &layers {
+        for (name, ours, _, plain, layout, parts) in summary.iter().filter(|(.., p, _, _)| p.is_some()) {
             let vs = |c: &Option<Cost>| match (c, plain) {
                 (Some(c), Some(p)) => format!("{:.2}x", c.wall.as_secs_f64() / p.wall.as_secs_f64()),
                 _ => "-".into(),
