@@ -16,6 +16,7 @@
 use crate::error::{Result, SqlResultExt};
 use crate::sync::client::store::ApplyMode;
 use crate::sync::stmt::RawStatement;
+use crate::sync::storage::sort_memory::SortMemory;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -62,8 +63,6 @@ const SCAN_OPS: &str = "SELECT row_type, row_id, op_id, bucket, data FROM ps_opl
 /// reference's apply at its peak.
 const SCAN_KEYS: &str = "SELECT row_type, row_id, op_id, bucket, rowid FROM ps_oplog NOT INDEXED WHERE row_type IS NOT NULL AND row_id IS NOT NULL ORDER BY row_type, row_id, rowid";
 const DATA_OF: &str = "SELECT data FROM ps_oplog WHERE rowid = ?1";
-/// Pages of the database and of the page cache (a negative `cache_size` is in KiB).
-const SIZES: &str = "SELECT (SELECT page_count FROM pragma_page_count), (SELECT page_size FROM pragma_page_size), (SELECT cache_size FROM pragma_cache_size)";
 const SCAN_UPDATED: &str = "SELECT row_type, row_id FROM ps_updated_rows ORDER BY row_type, row_id";
 const BUCKETS_FULL: &str = "SELECT id, last_applied_op FROM ps_buckets";
 const BUCKETS_PARTIAL: &str =
@@ -332,17 +331,10 @@ impl Updated<'_> {
 /// One ordered pass over all ops (`names`: JSON array of the buckets of a partial apply,
 /// whose ops alone count, and without `ps_updated_rows`).
 pub(super) fn scan(conn: &Connection, names: Option<&str>, sink: &mut RowSink<'_>) -> Result<()> {
+    let memory = SortMemory::limit(conn)?;
     // Sorting only the keys pays when reading an op by rowid is a page-cache hit.
-    let (pages, page_size, cache): (i64, i64, i64) = conn
-        .prepare_cached(SIZES)
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-        .sql_context(SIZES)?;
-    let cache_pages = if cache < 0 {
-        cache.saturating_mul(-1024) / page_size.max(1)
-    } else {
-        cache
-    };
-    scan_sorted(conn, names, pages <= cache_pages, sink)
+    scan_sorted(conn, names, memory.fits(), sink)?;
+    memory.restore()
 }
 
 /// [`scan`], sorting the ops with their data or (`keys_only`) without.

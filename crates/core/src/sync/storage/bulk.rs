@@ -27,6 +27,7 @@
 use crate::error::{Result, SqlResultExt};
 use crate::migrations::exec_script;
 use crate::sync::stmt::RawStatement;
+use crate::sync::storage::sort_memory::SortMemory;
 use growable_bloom_filter::GrowableBloom;
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -198,10 +199,12 @@ pub(crate) fn leave(conn: &Connection, slot: &mut Option<KeySet>) -> Result<()> 
     if !is_bulk(conn)? {
         return Ok(());
     }
+    // The two `CREATE INDEX` sort every op.
+    let memory = SortMemory::limit(conn)?;
     for step in serde_json::from_str::<Vec<serde_json::Value>>(BULK_DOWN).expect("valid JSON") {
         exec_script(conn, step["sql"].as_str().expect("sql text"))?;
     }
-    Ok(())
+    memory.restore()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub(crate) mod bulk;
 mod data;
 pub mod kv;
+pub(crate) mod sort_memory;
 pub mod subscriptions;
 pub mod time;
 

@@ -319,3 +319,83 @@ fn batched_lines_match(indexed: bool) {
         assert_eq!(version, if indexed { 14 } else { 15 }, "round {round}");
     }
 }
+
+/// The sorts of the bulk finish and of the apply's scan run with half the caller's page
+/// cache when the oplog outgrows it (`sort_memory`): the same rows, and the caller's
+/// `cache_size` back afterwards, also when the apply fails.
+#[test]
+fn sorts_of_an_outgrown_cache_keep_rows_and_restore_cache_size() {
+    let line = {
+        let ops: Vec<String> = (1..=3000)
+            .map(|i| {
+                let data = format!(r#"{{\"col\":\"{}\"}}"#, "x".repeat(150 + i % 50));
+                format!(
+                    r#"{{"op_id":"{i}","op":"PUT","object_type":"items","object_id":"{:08x}-{i}","checksum":{i},"data":"{data}"}}"#,
+                    (i as u64).wrapping_mul(2_654_435_761) % (1 << 32)
+                )
+            })
+            .collect();
+        format!(r#"{{"data":{{"bucket":"a","data":[{}]}}}}"#, ops.join(","))
+    };
+    let sync = |cache: i64, fail: bool| {
+        let conn = db();
+        conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))
+            .unwrap();
+        // What the page cache is while the apply's scan publishes rows.
+        conn.execute_batch("CREATE TABLE seen (cache_size); CREATE TRIGGER spy AFTER INSERT ON ps_data__items BEGIN INSERT INTO seen SELECT cache_size FROM pragma_cache_size; END")
+            .unwrap();
+        if fail {
+            conn.execute_batch("CREATE TRIGGER boom BEFORE INSERT ON ps_data__items WHEN NEW.id LIKE '%-2999' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+                .unwrap();
+        }
+        let result = with_store(&conn, |s| {
+            data(s, &line);
+            s.apply(ApplyMode::Full, 0).map_err(|e| e.to_string())
+        });
+        let rows: Vec<(i64, String, String)> = conn
+            .prepare("SELECT rowid, id, data FROM ps_data__items ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'ps_oplog' AND type = 'index' ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+        let seen: Vec<i64> = conn
+            .prepare("SELECT cache_size FROM seen GROUP BY cache_size ORDER BY min(rowid)")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        (result, rows, indexes, (seen, cache_size), pages)
+    };
+    // 64 KiB: 16 pages, far below the oplog; 8 MiB: it all fits.
+    let (result, rows, indexes, cache_size, pages) = sync(-64, false);
+    assert_eq!(result, Ok(()));
+    // The writer's last batch of rows is written once the scan is over.
+    assert_eq!(cache_size, (vec![-32, -64], -64));
+    assert!(pages > 200, "the oplog outgrows the cache: {pages} pages");
+    let (fits_result, fits_rows, fits_indexes, fits_cache_size, _) = sync(-8192, false);
+    assert_eq!(fits_result, Ok(()));
+    assert_eq!(fits_cache_size, (vec![-8192], -8192));
+    assert_eq!(rows.len(), 3000);
+    assert_eq!(rows, fits_rows);
+    assert_eq!(indexes, fits_indexes);
+    assert_eq!(indexes.len(), 3, "{indexes:?}");
+    // In pages rather than KiB, and an apply that fails half way.
+    let (result, _, _, cache_size, _) = sync(15, true);
+    assert!(result.as_ref().is_err_and(|e| e.contains("boom")), "{result:?}");
+    // The rows before the failing one were written with half the cache (and kept, in
+    // autocommit here; an SDK rolls its transaction back).
+    assert_eq!(cache_size, (vec![7], 15));
+}
